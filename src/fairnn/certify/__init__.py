@@ -1,0 +1,1 @@
+"""fairnn.certify."""

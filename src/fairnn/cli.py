@@ -1,0 +1,323 @@
+"""The ``fairnn`` command line. Thin: it parses, calls the library, prints.
+
+Method parameters pass straight through as ``--name value`` (``--lam 0.3``,
+``--neuron_ratio 0.05``), so a paper's command line works as written; the
+method's parameter model validates them, as it does for the Python API.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from fairnn.errors import ConfigError, FairnnError
+from fairnn.experiments.tables import format_table, text_table
+
+app = typer.Typer(
+    name="fairnn",
+    help="Measure, mitigate and certify the fairness of neural networks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+datasets_app = typer.Typer(
+    help="List the dataset registry, or show one entry.", no_args_is_help=False
+)
+app.add_typer(datasets_app, name="datasets")
+
+F = TypeVar("F", bound=Callable[..., Any])
+REPORT_METRICS = ("accuracy", "ap", "dp_gap", "eodds_gap_sum", "eodds_gap_max")
+
+
+def friendly(fn: F) -> F:
+    """Print a FairnnError's message (no traceback) and exit with status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FairnnError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+
+
+def parse_extra(args: list[str]) -> dict[str, Any]:
+    """``['--lam', '0.3', '--neuron_ratio=0.05', '--flag']`` → method parameters."""
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        if not tok.startswith("--") or len(tok) < 3:
+            raise ConfigError(
+                f"unexpected argument {tok!r}; method parameters are given as --name value"
+            )
+        name, eq, value = tok[2:].partition("=")
+        values: list[str] = []
+        if eq:
+            values = [value]
+        else:
+            while i + 1 < len(args) and not (
+                args[i + 1].startswith("--") and not _is_number(args[i + 1])
+            ):
+                i += 1
+                values.append(args[i])
+        key = name.replace("-", "_")
+        parsed = [_parse_scalar(v) for v in values]
+        out[key] = True if not parsed else parsed[0] if len(parsed) == 1 else parsed
+        i += 1
+    return out
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _parse_scalar(v: str) -> Any:
+    try:
+        return json.loads(v)
+    except json.JSONDecodeError:
+        return v
+
+
+# -- datasets ------------------------------------------------------------------
+@datasets_app.callback(invoke_without_command=True)
+@friendly
+def datasets_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the registered datasets: rows, label, sensitive attributes, source, license, presence."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from fairnn.datasets import dataset_info, list_datasets
+
+    infos = [dataset_info(name) for name in list_datasets()]
+    if as_json:
+        typer.echo(json.dumps(infos, default=str))
+        return
+    cols = ("name", "rows", "task", "label", "sensitive", "source", "license", "present")
+    table = [[str(_cell(info, c)) for c in cols] for info in infos]
+    typer.echo(text_table(cols, table, numeric=False))
+
+
+def _cell(info: dict[str, Any], col: str) -> Any:
+    if col == "source":
+        found = [loc["origin"] for f in info.get("local", []) for loc in f.get("locations", [])]
+        return found[0] if found else "download"
+    v = info.get(col, "")
+    if col == "license":
+        return str(v).split(" (")[0][:28]
+    if isinstance(v, list | tuple):
+        return ",".join(map(str, v))
+    if col == "present":
+        return "yes" if v else "no"
+    return v
+
+
+@datasets_app.command("info")
+@friendly
+def datasets_info(
+    name: Annotated[str, typer.Argument(help="A registered dataset name, e.g. adult.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Everything the registry knows about one dataset, and where its files are."""
+    from fairnn.datasets import dataset_info
+
+    info = dataset_info(name)
+    if as_json:
+        typer.echo(json.dumps(info, default=str))
+        return
+    for k, v in info.items():
+        typer.echo(f"{k:>12}: {v}")
+
+
+# -- methods -------------------------------------------------------------------
+@app.command("methods")
+@friendly
+def methods_list() -> None:
+    """List the registered methods, their stage, parameters and paper."""
+    from fairnn.methods import list_methods
+
+    for cls in list_methods():
+        params = ", ".join(f"{k}={f.default!r}" for k, f in cls.Params.model_fields.items())
+        alias = f" (aliases: {', '.join(cls.aliases)})" if cls.aliases else ""
+        typer.echo(f"{cls.name} [{cls.stage}]{alias}\n    params: {params or '-'}\n    {cls.paper}")
+
+
+# -- train ---------------------------------------------------------------------
+@app.command(
+    "train",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+@friendly
+def train(
+    ctx: typer.Context,
+    data: Annotated[
+        str,
+        typer.Option("--data", help="Dataset name (see `fairnn datasets`) or a CSV/parquet path."),
+    ],
+    method: Annotated[str, typer.Option(help="Method name (see `fairnn methods`).")] = "vanilla",
+    mode: Annotated[str, typer.Option(help="Fairness notion: dp or eo.")] = "dp",
+    seed: Annotated[
+        int, typer.Option(help="Seed for the split, the initialisation and the batches.")
+    ] = 0,
+    recipe: Annotated[
+        str, typer.Option(help="Dataset recipe: clean (default) or a paper's, e.g. runner.")
+    ] = "clean",
+    label: Annotated[str | None, typer.Option(help="Label column (your own data).")] = None,
+    sensitive: Annotated[
+        list[str] | None, typer.Option(help="Sensitive column(s); repeat for intersections.")
+    ] = None,
+    categorical: Annotated[
+        list[str] | None, typer.Option(help="Own data: treat this column as categorical (repeat).")
+    ] = None,
+    continuous: Annotated[
+        list[str] | None, typer.Option(help="Own data: treat this column as continuous (repeat).")
+    ] = None,
+    positive_label: Annotated[
+        str | None, typer.Option(help="Own data: the label value that counts as positive.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    hidden: Annotated[
+        list[int] | None,
+        typer.Option(help="Hidden layer sizes; repeat: --hidden 200 --hidden 200."),
+    ] = None,
+    select: Annotated[
+        str | None, typer.Option(help="Model selection: last, loss or a metric name.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    out: Annotated[
+        Path | None, typer.Option(help="Save the model (safetensors + JSON) here.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train a model with a method and report metrics on train, val and test.
+
+    Method parameters follow as --name value, e.g. `--method gapreg --lam 0.3`.
+    """
+    from fairnn.experiments import RunSpec, run_spec
+
+    _setup_logging(quiet or as_json)
+    if mode not in ("dp", "eo"):
+        raise ConfigError(f"--mode must be dp or eo, got {mode!r}")
+    overrides = {
+        k: v
+        for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, select=select).items()
+        if v is not None
+    }
+    arch = {"hidden": list(hidden)} if hidden else {}
+    spec = RunSpec.make(
+        dataset=data,
+        recipe=recipe,
+        method=method,
+        params=parse_extra(list(ctx.args)),
+        mode=mode,
+        seed=seed,
+        label=label,
+        sensitive=list(sensitive) if sensitive else None,
+        categorical=list(categorical) if categorical else None,
+        continuous=list(continuous) if continuous else None,
+        positive_label=_parse_scalar(positive_label) if positive_label is not None else None,
+        train=overrides,
+        architecture=arch,
+    )
+    result = run_spec(
+        spec, out=out, runtime={"device": device, "progress": not quiet and not as_json}
+    )
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    typer.echo(
+        f"{spec.method} on {spec.dataset} ({spec.recipe}, seed {spec.seed}) in {result.time_s:.1f}s"
+    )
+    typer.echo(format_table(result.metrics, REPORT_METRICS))
+    if result.model_path:
+        typer.echo(f"model saved to {result.model_path}")
+
+
+# -- audit ---------------------------------------------------------------------
+@app.command("audit")
+@friendly
+def audit(
+    model_dir: Annotated[
+        Path, typer.Argument(help="A model directory written by `fairnn train --out`.")
+    ],
+    data: Annotated[
+        str | None,
+        typer.Option(help="Dataset name or CSV/parquet path; default: the model's own data."),
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="train, val, test, or all (for a file you pass).")
+    ] = "test",
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap resamples for 95% intervals (0: none).")
+    ] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+) -> None:
+    """Measure a saved model's accuracy and group fairness, overall and by group."""
+    from fairnn.experiments.audit import audit_model
+
+    report = audit_model(model_dir, data=data, split=split, bootstrap=bootstrap, device=device)
+    if as_json:
+        typer.echo(json.dumps(report, default=float))
+        return
+    typer.echo(f"{report['model']} on {report['data']} [{report['split']}], n = {report['rows']}")
+    typer.echo(format_table({"overall": report["metrics"]}, REPORT_METRICS))
+    if report.get("intervals"):
+        typer.echo("\n95% bootstrap intervals:")
+        for k, (lo, hi) in report["intervals"].items():
+            typer.echo(f"  {k:>14}: [{lo:.4f}, {hi:.4f}]")
+    typer.echo("\nby group:")
+    typer.echo(report["by_group_markdown"])
+
+
+# -- demo ----------------------------------------------------------------------
+@app.command("demo")
+@friendly
+def demo(
+    out: Annotated[Path, typer.Option(help="Where to write report.md and the chart.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option()] = 0,
+    device: Annotated[str, typer.Option()] = "cpu",
+) -> None:
+    """Train vanilla and a gap penalty on Adult; print a table; write a report with a chart."""
+    from fairnn.experiments.demo import run_demo
+
+    _setup_logging(False)
+    table, report = run_demo(out, seed=seed, device=device)
+    typer.echo(table)
+    typer.echo(f"\nreport written to {report}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""The shapes every layer shares: a tabular dataset as tensors plus meaning.
+
+A :class:`TabularData` holds ``X`` (float features, already preprocessed),
+``y`` (labels: 0/1 floats for a binary task, floats for regression), ``s``
+(integer group ids, one per row; with several sensitive attributes the id is
+their intersection) and the metadata that says what each column of ``X`` is
+(:class:`FeatureMeta`) and what each group id means (:class:`GroupInfo`).
+Certification reads the metadata to know the input domain; reprogramming reads
+it to know where a trigger may go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from fairnn.errors import InvalidValueError
+
+FeatureKind = Literal["continuous", "integer", "binary", "onehot"]
+Task = Literal["binary", "regression"]
+FEATURE_KINDS: tuple[str, ...] = ("continuous", "integer", "binary", "onehot")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One column of the model input ``X``.
+
+    ``lower``/``upper`` bound the column in model-input (scaled) space.
+    ``offset``/``scale`` map back to the raw value: ``raw = x * scale + offset``
+    (identity for binary and one-hot columns). A one-hot column names its
+    ``block`` (the raw categorical column) and its ``category``; exactly one
+    column of a block is 1. ``sensitive`` marks columns derived from a
+    sensitive attribute; ``mutable=False`` marks features a counterfactual may
+    not change.
+    """
+
+    name: str
+    source: str
+    kind: FeatureKind
+    lower: float = 0.0
+    upper: float = 1.0
+    block: str | None = None
+    category: str | None = None
+    sensitive: bool = False
+    mutable: bool = True
+    offset: float = 0.0
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEATURE_KINDS:
+            raise InvalidValueError(
+                f"feature {self.name!r}: kind {self.kind!r} is not one of {FEATURE_KINDS}"
+            )
+        if self.kind == "onehot" and self.block is None:
+            raise InvalidValueError(f"one-hot feature {self.name!r} needs its block name")
+        if not self.lower <= self.upper:
+            raise InvalidValueError(
+                f"feature {self.name!r}: lower bound {self.lower} exceeds upper bound {self.upper}"
+            )
+
+
+@dataclass(frozen=True)
+class FeatureMeta:
+    """The ordered features of ``X``, with helpers for the input domain."""
+
+    features: tuple[Feature, ...]
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __iter__(self) -> Iterator[Feature]:
+        return iter(self.features)
+
+    def __getitem__(self, i: int) -> Feature:
+        return self.features[i]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def dim(self) -> int:
+        return len(self.features)
+
+    @property
+    def lower(self) -> np.ndarray:
+        return np.array([f.lower for f in self.features], dtype=np.float64)
+
+    @property
+    def upper(self) -> np.ndarray:
+        return np.array([f.upper for f in self.features], dtype=np.float64)
+
+    def blocks(self) -> dict[str, list[int]]:
+        """One-hot blocks: block name -> column indices (exactly one is 1)."""
+        out: dict[str, list[int]] = {}
+        for i, f in enumerate(self.features):
+            if f.kind == "onehot":
+                out.setdefault(f.block or f.source, []).append(i)
+        return out
+
+    def indices(self, *, kind: str | None = None, sensitive: bool | None = None) -> list[int]:
+        return [
+            i
+            for i, f in enumerate(self.features)
+            if (kind is None or f.kind == kind) and (sensitive is None or f.sensitive == sensitive)
+        ]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [asdict(f) for f in self.features]
+
+    @classmethod
+    def from_list(cls, items: Sequence[dict[str, Any]]) -> FeatureMeta:
+        return cls(tuple(Feature(**it) for it in items))
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """What the group ids in ``s`` mean.
+
+    ``attributes`` are the raw sensitive columns (for example ``("sex",)`` or
+    ``("sex", "race")``); ``labels[g]`` is the readable name of group id ``g``
+    (intersections are joined with ``" & "``, e.g. ``"Female & Black"``).
+    """
+
+    attributes: tuple[str, ...]
+    labels: tuple[str, ...]
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attributes": list(self.attributes), "labels": list(self.labels)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GroupInfo:
+        return cls(tuple(d["attributes"]), tuple(d["labels"]))
+
+
+@dataclass
+class TabularData:
+    """A preprocessed tabular dataset: tensors plus meaning.
+
+    ``X`` is float32 ``(n, d)``; ``y`` float32 ``(n,)``; ``s`` int64 ``(n,)``
+    with values in ``range(groups.n_groups)``; ``sample_weight`` is an
+    optional float32 ``(n,)``.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    s: torch.Tensor
+    features: FeatureMeta
+    groups: GroupInfo
+    task: Task = "binary"
+    label: str = "label"
+    sample_weight: torch.Tensor | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        n = self.X.shape[0]
+        if self.X.ndim != 2:
+            raise InvalidValueError(
+                f"X must be 2-D (rows, features), got shape {tuple(self.X.shape)}"
+            )
+        if self.X.shape[1] != len(self.features):
+            raise InvalidValueError(
+                f"X has {self.X.shape[1]} columns but the feature metadata lists {len(self.features)}"
+            )
+        for field_name in ("y", "s", "sample_weight"):
+            t = getattr(self, field_name)
+            if t is not None and tuple(t.shape) != (n,):
+                raise InvalidValueError(
+                    f"{field_name} must have shape ({n},) to match X, got {tuple(t.shape)}"
+                )
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def device(self) -> torch.device:
+        return self.X.device
+
+    def subset(self, idx: torch.Tensor | np.ndarray | Sequence[int]) -> TabularData:
+        """Rows ``idx`` (indices or boolean mask) as a new dataset sharing the metadata."""
+        idx_t = torch.as_tensor(np.asarray(idx) if not isinstance(idx, torch.Tensor) else idx)
+        idx_t = idx_t.to(self.X.device)
+        w = None if self.sample_weight is None else self.sample_weight[idx_t]
+        return replace(self, X=self.X[idx_t], y=self.y[idx_t], s=self.s[idx_t], sample_weight=w)
+
+    def to(self, device: str | torch.device) -> TabularData:
+        w = None if self.sample_weight is None else self.sample_weight.to(device)
+        return replace(
+            self, X=self.X.to(device), y=self.y.to(device), s=self.s.to(device), sample_weight=w
+        )
+
+    def with_weights(self, w: torch.Tensor | np.ndarray | None) -> TabularData:
+        if w is None:
+            return replace(self, sample_weight=None)
+        wt = torch.as_tensor(np.asarray(w) if not isinstance(w, torch.Tensor) else w)
+        return replace(self, sample_weight=wt.to(self.X.device, torch.float32))
+
+    def numpy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, y, s)`` as numpy arrays on the CPU."""
+        return (
+            self.X.detach().cpu().numpy(),
+            self.y.detach().cpu().numpy(),
+            self.s.detach().cpu().numpy(),
+        )
+
+    def group_labels(self) -> np.ndarray:
+        """The readable group label of every row (for metric tables)."""
+        labels = np.asarray(self.groups.labels, dtype=object)
+        return labels[self.s.detach().cpu().numpy()]
+
+
+@dataclass
+class Splits:
+    """train / val / test of one dataset under one recipe and seed.
+
+    ``preprocessor`` is the fitted transform from a raw frame to tensors (fit
+    on train only); it is saved with every model so a model can score new raw
+    data. ``info`` carries provenance (dataset, recipe, seed, files, sizes).
+    """
+
+    train: TabularData
+    val: TabularData
+    test: TabularData
+    preprocessor: Any = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[tuple[str, TabularData]]:
+        yield from (("train", self.train), ("val", self.val), ("test", self.test))
+
+    @property
+    def features(self) -> FeatureMeta:
+        return self.train.features
+
+    @property
+    def groups(self) -> GroupInfo:
+        return self.train.groups

@@ -1,0 +1,133 @@
+"""Run one spec end to end: load data, fit the method, score every split, save.
+
+The CLI's ``train`` and, later, sweeps call :func:`run_spec`; it returns a
+:class:`RunResult` whose ``to_json()`` is the object ``fairnn train --json``
+prints.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fairnn.datasets.core import Splits
+from fairnn.experiments.protocols import protocol
+from fairnn.experiments.spec import RunSpec
+from fairnn.methods.base import get_method
+from fairnn.methods.fitted import FittedModel
+from fairnn.training.config import TrainConfig
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv", ".txt", ".gz")
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    spec: RunSpec
+    metrics: dict[str, dict[str, float]]
+    time_s: float
+    model_path: str | None
+    fitted: FittedModel | None = field(default=None, repr=False)
+    splits: Splits | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "dataset": self.spec.dataset,
+            "recipe": self.spec.recipe,
+            "method": self.spec.method,
+            "params": self.fitted.params if self.fitted is not None else self.spec.params,
+            "mode": self.spec.mode,
+            "seed": self.spec.seed,
+            "metrics": self.metrics,
+            "time_s": self.time_s,
+            "model_path": self.model_path,
+        }
+
+
+def looks_like_path(dataset: str) -> bool:
+    return Path(dataset).exists() or dataset.lower().endswith(TABLE_SUFFIXES) or "/" in dataset
+
+
+def load_splits(spec: RunSpec) -> Splits:
+    """The spec's data: a registered dataset by name, or the user's own table."""
+    from fairnn.datasets import from_frame, load_dataset, read_table
+
+    if looks_like_path(spec.dataset):
+        from fairnn.errors import ColumnError
+
+        if spec.label is None or not spec.sensitive:
+            raise ColumnError(
+                f"{spec.dataset!r} is your own table: name its label and sensitive column(s) "
+                "with --label COL --sensitive COL"
+            )
+        frame = read_table(spec.dataset)
+        return from_frame(
+            frame,
+            label=spec.label,
+            sensitive=spec.sensitive,
+            categorical=spec.categorical,
+            continuous=spec.continuous,
+            positive_label=spec.positive_label,
+            seed=spec.seed,
+            name=Path(spec.dataset).stem,
+            source=spec.dataset,
+        )
+    return load_dataset(spec.dataset, recipe=spec.recipe, seed=spec.seed, sensitive=spec.sensitive)
+
+
+def method_params(spec: RunSpec) -> dict[str, Any]:
+    """The spec's parameters, with ``mode`` filled in for methods that take one."""
+    cls = get_method(spec.method)
+    params = dict(spec.params)
+    if "mode" in cls.Params.model_fields and "mode" not in params:
+        params["mode"] = spec.mode
+    return params
+
+
+def train_config(spec: RunSpec, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    values = protocol(spec.recipe, spec.mode, spec.method)
+    values.update(spec.train)
+    values.update(overrides or {})
+    return TrainConfig.make(**values)
+
+
+def run_spec(
+    spec: RunSpec,
+    *,
+    out: str | Path | None = None,
+    splits: Splits | None = None,
+    runtime: dict[str, Any] | None = None,
+) -> RunResult:
+    """Fit ``spec`` and evaluate it on train, val and test.
+
+    ``runtime`` holds settings that do not change the result (``device``,
+    ``progress``). ``splits`` skips loading when the caller already has them.
+    With ``out``, the model is saved there (safetensors + JSON sidecar).
+    """
+    t0 = time.perf_counter()
+    method = get_method(spec.method)(**method_params(spec))
+    config = train_config(spec, runtime)
+    splits = splits if splits is not None else load_splits(spec)
+    fitted = method.fit(
+        splits.train, splits.val, config=config, seed=spec.seed, architecture=spec.architecture
+    )
+    fitted.preprocessor = splits.preprocessor
+    fitted.dataset = {
+        **splits.info,
+        "source": spec.dataset,
+        "recipe": spec.recipe,
+        "seed": spec.seed,
+        "label": spec.label,
+        "sensitive": spec.sensitive,
+        "categorical": spec.categorical,
+        "continuous": spec.continuous,
+        "positive_label": spec.positive_label,
+        "mode": spec.mode,
+    }
+    metrics = {name: fitted.evaluate(data) for name, data in splits}
+    elapsed = time.perf_counter() - t0
+    model_path = str(fitted.save(out)) if out is not None else None
+    return RunResult(spec.key(), spec, metrics, elapsed, model_path, fitted, splits)

@@ -1,0 +1,54 @@
+"""A run is a spec (dataset, recipe, method, parameters, seed, training) and a result.
+
+The spec's hash is its key: the same spec always gets the same ``run_id``, so
+a results store can skip what is done. Settings that do not change the result
+(device, progress bars) are left out of the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fairnn.methods.base import validate_model
+
+Mode = Literal["dp", "eo"]
+
+
+class RunSpec(BaseModel):
+    """Everything that decides a run's result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(description="a registered dataset name or a path to a CSV/parquet file")
+    recipe: str = "clean"
+    method: str = "vanilla"
+    params: dict[str, Any] = Field(default_factory=dict)
+    mode: Mode = "dp"
+    seed: int = Field(0, ge=0)
+    label: str | None = None
+    sensitive: list[str] | None = None
+    categorical: list[str] | None = Field(None, description="own data: columns forced categorical")
+    continuous: list[str] | None = Field(None, description="own data: columns forced continuous")
+    positive_label: str | int | float | None = Field(
+        None, description="own data: the positive label value"
+    )
+    train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig overrides")
+    architecture: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def make(cls, **values: Any) -> RunSpec:
+        return validate_model(cls, values, "run setting")
+
+    def key(self) -> str:
+        """A stable hash of the spec (device and progress settings excluded)."""
+        d = self.model_dump(mode="json")
+        d["train"] = {k: v for k, v in d["train"].items() if k not in _NOT_HASHED}
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+_NOT_HASHED = {"device", "progress", "eval_batch_size"}

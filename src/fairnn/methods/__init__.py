@@ -1,0 +1,27 @@
+"""Fairness methods behind one interface and one registry.
+
+Importing this package registers every built-in method.
+"""
+
+from fairnn.methods import gapreg, vanilla  # noqa: F401  (registration)
+from fairnn.methods.base import (
+    Architecture,
+    Method,
+    MethodParams,
+    get_method,
+    list_methods,
+    make_method,
+    register,
+)
+from fairnn.methods.fitted import FittedModel
+
+__all__ = [
+    "Architecture",
+    "FittedModel",
+    "Method",
+    "MethodParams",
+    "get_method",
+    "list_methods",
+    "make_method",
+    "register",
+]

@@ -1,0 +1,193 @@
+"""The interface every method shares, and the registry that names them.
+
+A method is a class with a typed parameter set (:class:`MethodParams`, names
+as in its paper), a ``stage`` (``pre``, ``in`` or ``post``) and one ``fit``.
+The ``fit`` template is the same for all: ``prepare`` may change what the
+model trains on (pre-processing: resampled rows or sample weights),
+``build_network`` makes the model, ``plugins`` adds loss terms, optimizers and
+hooks to the one training loop (in-processing), and ``finish`` may wrap the
+trained model (post-processing). A method overrides only the steps it needs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from torch import nn
+
+from fairnn.datasets.core import TabularData
+from fairnn.errors import ConfigError, InvalidValueError
+from fairnn.methods.fitted import FittedModel
+from fairnn.nn.mlp import MLP
+from fairnn.training.config import TrainConfig, format_validation_error
+from fairnn.training.loop import Plugin, fit
+
+Stage = Literal["pre", "in", "post"]
+
+
+class MethodParams(BaseModel):
+    """Base of every method's parameters: unknown names are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Architecture(BaseModel):
+    """The MLP a method trains (RUNNER's default: two hidden layers of 200, ReLU)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hidden: list[int] = Field(default_factory=lambda: [200, 200])
+    activation: Literal["relu", "sigmoid", "tanh"] = "relu"
+    dropout: float = Field(0.0, ge=0, lt=1)
+
+
+def validate_model(model_cls: type[BaseModel], values: dict[str, Any], what: str) -> Any:
+    try:
+        return model_cls(**values)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, what)) from None
+
+
+class Method:
+    """Base class of every fairness method."""
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    stage: ClassVar[Stage]
+    Params: ClassVar[type[MethodParams]] = MethodParams
+    paper: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        self.params = validate_model(self.Params, params, f"method {self.name!r} parameter")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.model_dump().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- the steps a method may override ----------------------------------
+    def prepare(self, train: TabularData, seed: int) -> TabularData:
+        """Pre-processing: return the rows (and weights) the model trains on."""
+        return train
+
+    def build_network(self, train: TabularData, architecture: Architecture) -> nn.Module:
+        return MLP(
+            train.n_features, architecture.hidden, architecture.activation, architecture.dropout
+        )
+
+    def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
+        """In-processing: loss terms, optimizers and hooks for the training loop."""
+        return []
+
+    def train_config(self, config: TrainConfig) -> TrainConfig:
+        """Adjust the training settings the method needs (e.g. a balanced sampler)."""
+        return config
+
+    def finish(
+        self, fitted: FittedModel, train: TabularData, val: TabularData | None
+    ) -> FittedModel:
+        """Post-processing: wrap or adjust the trained model."""
+        return fitted
+
+    # -- the template -------------------------------------------------------
+    def fit(
+        self,
+        train: TabularData,
+        val: TabularData | None = None,
+        *,
+        config: TrainConfig | None = None,
+        seed: int = 0,
+        architecture: Architecture | dict[str, Any] | None = None,
+    ) -> FittedModel:
+        """Train on ``train`` (selecting on ``val``) and return a :class:`FittedModel`."""
+        check_training_data(train, "train")
+        if val is not None:
+            check_training_data(val, "val")
+            if val.n_features != train.n_features:
+                raise InvalidValueError(
+                    f"val has {val.n_features} features but train has {train.n_features}; "
+                    "both splits must come from the same preprocessing"
+                )
+        arch = (
+            architecture
+            if isinstance(architecture, Architecture)
+            else validate_model(Architecture, architecture or {}, "architecture")
+        )
+        config = self.train_config(config or TrainConfig())
+        data = self.prepare(train, seed)
+        torch.manual_seed(seed)
+        network = self.build_network(data, arch)
+        result = fit(network, data, val, config, plugins=self.plugins(data, val), seed=seed)
+        fitted = FittedModel(
+            network=result.model,
+            features=train.features,
+            groups=train.groups,
+            task=train.task,
+            label=train.label,
+            method=self.name,
+            params=self.params.model_dump(mode="json"),
+            seed=seed,
+            training={
+                "config": config.model_dump(mode="json"),
+                "architecture": arch.model_dump(mode="json"),
+                "best_epoch": result.best_epoch,
+                "select": result.select,
+                "time_s": result.time_s,
+                "history": result.history,
+            },
+        )
+        return self.finish(fitted, data, val)
+
+
+def check_training_data(data: TabularData, split: str) -> None:
+    """Errors that name the split and the fix, before any tensor math runs."""
+    if len(data) == 0:
+        raise InvalidValueError(f"the {split} split has no rows")
+    if not torch.isfinite(data.X).all():
+        bad = (~torch.isfinite(data.X)).any(0).nonzero().flatten().tolist()
+        names = [data.features.names[i] for i in bad[:5]]
+        raise InvalidValueError(
+            f"the {split} features contain NaN or inf in column(s) {names}; impute or drop those rows"
+        )
+    if data.task == "binary":
+        vals = torch.unique(data.y).tolist()
+        if not set(vals) <= {0.0, 1.0}:
+            raise InvalidValueError(
+                f"the {split} label {data.label!r} must be 0/1 for a binary task, found values {vals[:10]}"
+            )
+
+
+# -- registry ---------------------------------------------------------------
+_REGISTRY: dict[str, type[Method]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(cls: type[Method]) -> type[Method]:
+    """Class decorator: make a method available by its name and aliases."""
+    for key in (cls.name, *cls.aliases):
+        if key in _REGISTRY or key in _ALIASES:
+            raise RuntimeError(f"method name {key!r} is registered twice")
+    _REGISTRY[cls.name] = cls
+    for alias in cls.aliases:
+        _ALIASES[alias] = cls.name
+    return cls
+
+
+def get_method(name: str) -> type[Method]:
+    key = _ALIASES.get(name, name)
+    if key not in _REGISTRY:
+        names = sorted([*_REGISTRY, *_ALIASES])
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown method {name!r}.{hint} Known methods: {', '.join(names)}")
+    return _REGISTRY[key]
+
+
+def make_method(name: str, **params: Any) -> Method:
+    return get_method(name)(**params)
+
+
+def list_methods() -> list[type[Method]]:
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]

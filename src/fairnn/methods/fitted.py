@@ -1,0 +1,244 @@
+"""A trained model with everything needed to use it, and its model files.
+
+A model directory holds ``model.safetensors`` (the weights; nothing is ever
+unpickled) and ``model.json`` (the sidecar: architecture, feature metadata,
+groups, the fitted preprocessor, dataset and recipe, method and parameters,
+seed, training history and the fairnn version). Files are written to a
+temporary name and renamed, the sidecar last, so an interrupted save never
+leaves a directory that loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+import fairnn
+from fairnn.datasets.core import FeatureMeta, GroupInfo, TabularData
+from fairnn.errors import InvalidValueError, ModelFileError
+from fairnn.nn.registry import architecture_of, build_network
+from fairnn.training.loop import predict_logits, scores_from_logits
+
+FORMAT = "fairnn-model"
+FORMAT_VERSION = 1
+WEIGHTS = "model.safetensors"
+SIDECAR = "model.json"
+
+
+@dataclass
+class FittedModel:
+    """A trained network plus its meaning: features, groups, provenance.
+
+    ``predict_proba`` returns the probability of the positive label, shape
+    ``(n,)`` (for regression, the prediction itself).
+    """
+
+    network: nn.Module
+    features: FeatureMeta
+    groups: GroupInfo
+    task: str = "binary"
+    label: str = "label"
+    method: str = "vanilla"
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    threshold: float = 0.5
+    preprocessor: Any = None
+    dataset: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    # -- prediction -------------------------------------------------------
+    def _as_tensor(self, X: Any) -> torch.Tensor:
+        if isinstance(X, TabularData):
+            X = X.X
+        t = torch.as_tensor(
+            np.asarray(X, dtype=np.float32) if not isinstance(X, torch.Tensor) else X
+        )
+        if t.ndim != 2 or t.shape[1] != self.features.dim:
+            raise InvalidValueError(
+                f"X has shape {tuple(t.shape)} but this model takes (n, {self.features.dim}) "
+                f"inputs ({self.features.dim} features: {', '.join(self.features.names[:5])}, ...)"
+            )
+        if not torch.isfinite(t).all():
+            raise InvalidValueError("X contains NaN or inf; impute or drop those rows first")
+        device = next(self.network.parameters()).device
+        return t.to(device=device, dtype=torch.float32)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        logits = predict_logits(self.network, self._as_tensor(X))
+        return scores_from_logits(logits, self.task).detach().cpu().double().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        p = self.predict_proba(X)
+        return (p > self.threshold).astype(np.int64) if self.task == "binary" else p
+
+    def evaluate(self, data: TabularData, metrics: list[str] | None = None) -> dict[str, float]:
+        """Every default metric of :func:`fairnn.metrics.evaluate` on ``data``."""
+        from fairnn.metrics import evaluate
+
+        return evaluate(
+            data.y.cpu().numpy(),
+            self.predict_proba(data),
+            sensitive_features=data.group_labels(),
+            threshold=self.threshold,
+            metrics=metrics,
+            task=data.task,
+        )
+
+    def to(self, device: str | torch.device) -> FittedModel:
+        self.network.to(device)
+        return self
+
+    # -- files ------------------------------------------------------------
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write ``model.safetensors`` and ``model.json`` into ``directory``."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.network.state_dict().items()}
+        sidecar = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "fairnn_version": fairnn.__version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "architecture": architecture_of(self.network),
+            "task": self.task,
+            "label": self.label,
+            "threshold": self.threshold,
+            "features": self.features.to_list(),
+            "groups": self.groups.to_dict(),
+            "method": {"name": self.method, "params": self.params},
+            "seed": self.seed,
+            "dataset": self.dataset,
+            "preprocessor": None if self.preprocessor is None else self.preprocessor.to_dict(),
+            "training": self.training,
+        }
+        _atomic_write(
+            out / WEIGHTS, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT})
+        )
+        text = json.dumps(sidecar, indent=2, default=_json_default)
+        _atomic_write(out / SIDECAR, lambda p: p.write_text(text, encoding="utf-8"))
+        return out
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], device: str = "cpu") -> FittedModel:
+        """Read a model directory written by :meth:`save`; never unpickles."""
+        d = Path(directory)
+        if not d.exists():
+            raise ModelFileError(f"model directory {str(d)!r} does not exist")
+        if d.is_file():
+            hint = (
+                " fairnn never unpickles .pt/.pkl files; save the state dict with "
+                "safetensors and describe the architecture in model.json"
+                if d.suffix in (".pt", ".pth", ".pkl", ".pickle", ".bin")
+                else ""
+            )
+            raise ModelFileError(
+                f"{str(d)!r} is a file; pass the model directory that holds {SIDECAR} and {WEIGHTS}.{hint}"
+            )
+        side_path, w_path = d / SIDECAR, d / WEIGHTS
+        if not side_path.exists():
+            raise ModelFileError(
+                f"{str(d)!r} is not a fairnn model directory: {SIDECAR} is missing "
+                f"(train one with `fairnn train --out {d}`)"
+            )
+        try:
+            side = json.loads(side_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"{str(side_path)!r} is not valid JSON: {e}") from None
+        if not isinstance(side, dict) or side.get("format") != FORMAT:
+            raise ModelFileError(
+                f"{str(side_path)!r} is not a fairnn model sidecar (its 'format' is "
+                f"{side.get('format') if isinstance(side, dict) else None!r}, expected {FORMAT!r})"
+            )
+        version = side.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ModelFileError(
+                f"{str(side_path)!r} has model format version {version!r}, written by fairnn "
+                f"{side.get('fairnn_version')}; this fairnn {fairnn.__version__} reads versions up to "
+                f"{FORMAT_VERSION}: upgrade fairnn"
+            )
+        if not w_path.exists():
+            raise ModelFileError(
+                f"{str(d)!r} has {SIDECAR} but no {WEIGHTS}; the save was incomplete"
+            )
+        try:
+            tensors = load_file(str(w_path), device="cpu")
+        except (SafetensorError, OSError, ValueError) as e:
+            raise ModelFileError(
+                f"{str(w_path)!r} is not a readable safetensors file: {e}"
+            ) from None
+        try:
+            features = FeatureMeta.from_list(side["features"])
+            groups = GroupInfo.from_dict(side["groups"])
+            network = build_network(side["architecture"])
+        except (KeyError, TypeError) as e:
+            raise ModelFileError(f"{str(side_path)!r} lacks or mangles the field {e}") from None
+        missing, unexpected = _key_diff(network.state_dict().keys(), tensors.keys())
+        if missing or unexpected:
+            raise ModelFileError(
+                f"the weights in {str(w_path)!r} do not fit the architecture in {SIDECAR}: "
+                f"missing {missing or 'none'}, unexpected {unexpected or 'none'}"
+            )
+        try:
+            network.load_state_dict(tensors)
+        except RuntimeError as e:
+            raise ModelFileError(
+                f"the weights in {str(w_path)!r} have the wrong shapes: {e}"
+            ) from None
+        network.eval().to(device)
+        pre = side.get("preprocessor")
+        if pre is not None:
+            from fairnn.datasets.preprocess import preprocessor_from_dict
+
+            pre = preprocessor_from_dict(pre)
+        method = side.get("method", {})
+        return cls(
+            network=network,
+            features=features,
+            groups=groups,
+            task=side.get("task", "binary"),
+            label=side.get("label", "label"),
+            method=method.get("name", "unknown"),
+            params=method.get("params", {}),
+            seed=int(side.get("seed", 0)),
+            threshold=float(side.get("threshold", 0.5)),
+            preprocessor=pre,
+            dataset=side.get("dataset", {}),
+            training=side.get("training", {}),
+        )
+
+
+def _key_diff(expected: Any, got: Any) -> tuple[list[str], list[str]]:
+    e, g = set(expected), set(got)
+    return sorted(e - g), sorted(g - e)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

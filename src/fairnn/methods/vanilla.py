@@ -1,0 +1,20 @@
+"""Vanilla: empirical risk minimisation with no fairness intervention.
+
+The reference point of every comparison ("Vanilla" in RUNNER, ICSE 2024, §5;
+"ERM" in the Fair Fairness Benchmark): the MLP trained on the primary loss
+alone (BCE on the logit, or squared error for regression).
+"""
+
+from __future__ import annotations
+
+from fairnn.methods.base import Method, register
+
+
+@register
+class Vanilla(Method):
+    """Plain training: the primary loss and nothing else."""
+
+    name = "vanilla"
+    aliases = ("van", "erm")
+    stage = "in"
+    paper = "Empirical risk minimisation (RUNNER's 'Vanilla' baseline, ICSE 2024, §5)"

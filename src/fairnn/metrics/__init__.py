@@ -1,0 +1,76 @@
+"""fairnn.metrics: group fairness and performance metrics.
+
+* numpy metric functions for reporting (:mod:`fairnn.metrics.functional`):
+  ``accuracy``, ``balanced_accuracy``, ``ap``, ``auc``, ``mse``, ``mae``,
+  ``r2``; gaps on hard predictions ``dp_gap``, ``dp_ratio``,
+  ``eodds_gap_sum`` (RUNNER paper / FFB ΔEO = |ΔTPR| + |ΔFPR|),
+  ``eodds_gap_max`` (fairlearn's equalized_odds_difference), ``eopp_gap``,
+  ``fnr_gap``, ``fpr_gap``; gaps on scores ``dp_gap_soft``,
+  ``eodds_gap_sum_soft``, ``eodds_gap_max_soft``, ``eopp_gap_soft``;
+* the registry ``METRICS`` and :func:`evaluate` (scores in, ``{name: float}`` out);
+* differentiable torch twins in :mod:`fairnn.metrics.differentiable`;
+* :class:`GroupMetricFrame`, a metric × group table;
+* :func:`bootstrap_ci` and :func:`evaluate_with_ci`.
+
+Definitions and edge-case decisions: ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+from fairnn.metrics import differentiable
+from fairnn.metrics._validate import UndefinedMetricWarning
+from fairnn.metrics.bootstrap import CI, bootstrap_ci, evaluate_with_ci
+from fairnn.metrics.frame import GROUP_METRICS, GroupMetricFrame
+from fairnn.metrics.functional import (
+    accuracy,
+    ap,
+    auc,
+    balanced_accuracy,
+    dp_gap,
+    dp_gap_soft,
+    dp_ratio,
+    eodds_gap_max,
+    eodds_gap_max_soft,
+    eodds_gap_sum,
+    eodds_gap_sum_soft,
+    eopp_gap,
+    eopp_gap_soft,
+    fnr_gap,
+    fpr_gap,
+    mae,
+    mse,
+    r2,
+)
+from fairnn.metrics.registry import DEFAULT_METRICS, METRICS, MetricSpec, evaluate
+
+__all__ = [
+    "CI",
+    "DEFAULT_METRICS",
+    "GROUP_METRICS",
+    "METRICS",
+    "GroupMetricFrame",
+    "MetricSpec",
+    "UndefinedMetricWarning",
+    "accuracy",
+    "ap",
+    "auc",
+    "balanced_accuracy",
+    "bootstrap_ci",
+    "differentiable",
+    "dp_gap",
+    "dp_gap_soft",
+    "dp_ratio",
+    "eodds_gap_max",
+    "eodds_gap_max_soft",
+    "eodds_gap_sum",
+    "eodds_gap_sum_soft",
+    "eopp_gap",
+    "eopp_gap_soft",
+    "evaluate",
+    "evaluate_with_ci",
+    "fnr_gap",
+    "fpr_gap",
+    "mae",
+    "mse",
+    "r2",
+]

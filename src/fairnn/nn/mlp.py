@@ -1,0 +1,111 @@
+"""The multilayer perceptron every tabular method trains.
+
+The MLP exposes its hidden activations to the methods that need them (RUNNER's
+neuron repair, FairNeuron's path analysis, certification) without copying the
+model: ``forward(x, return_hidden=True)`` returns the post-activation output of
+every hidden layer alongside the logits, and ``linear_layers`` lists the affine
+maps in order, which is all a MILP encoding needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from fairnn.errors import ConfigError
+
+Activation = Literal["relu", "sigmoid", "tanh"]
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """Architecture of an :class:`MLP`; saved in every model file's JSON sidecar."""
+
+    in_features: int
+    hidden: tuple[int, ...] = (200, 200)
+    activation: Activation = "relu"
+    dropout: float = 0.0
+    out_features: int = 1
+
+    def __post_init__(self) -> None:
+        if self.in_features < 1:
+            raise ConfigError(f"in_features must be >= 1, got {self.in_features}")
+        if any(int(h) < 1 for h in self.hidden):
+            raise ConfigError(f"hidden sizes must be >= 1, got {list(self.hidden)}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"activation {self.activation!r} is not one of {sorted(ACTIVATIONS)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return {"type": "mlp", **d}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MLPConfig:
+        d = {k: v for k, v in d.items() if k != "type"}
+        d["hidden"] = tuple(int(h) for h in d.get("hidden", ()))
+        return cls(**d)
+
+
+class MLP(nn.Module):
+    """``in → hidden[0] → … → hidden[-1] → out`` with one activation throughout.
+
+    The output is a logit (apply a sigmoid for a probability); for regression
+    it is the prediction itself. Dropout, when set, follows every hidden
+    activation.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden: Sequence[int] = (200, 200),
+        activation: Activation = "relu",
+        dropout: float = 0.0,
+        out_features: int = 1,
+    ) -> None:
+        super().__init__()
+        self.config = MLPConfig(
+            int(in_features),
+            tuple(int(h) for h in hidden),
+            activation,
+            float(dropout),
+            int(out_features),
+        )
+        sizes = [self.config.in_features, *self.config.hidden]
+        self.hidden_layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
+        self.act = ACTIVATIONS[activation]()
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.output = nn.Linear(sizes[-1], self.config.out_features)
+
+    @classmethod
+    def from_config(cls, config: MLPConfig | dict[str, Any]) -> MLP:
+        c = MLPConfig.from_dict(config) if isinstance(config, dict) else config
+        return cls(c.in_features, c.hidden, c.activation, c.dropout, c.out_features)
+
+    @property
+    def linear_layers(self) -> list[nn.Linear]:
+        """The affine maps in order: hidden layers, then the output layer."""
+        return [*self.hidden_layers, self.output]
+
+    def forward(
+        self, x: torch.Tensor, return_hidden: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        hidden: list[torch.Tensor] = []
+        h = x
+        for layer in self.hidden_layers:
+            h = self.act(layer(h))
+            if return_hidden:
+                hidden.append(h)
+            h = self.drop(h)
+        out = self.output(h)
+        if self.config.out_features == 1:
+            out = out.squeeze(-1)
+        return (out, hidden) if return_hidden else out

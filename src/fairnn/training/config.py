@@ -1,0 +1,68 @@
+"""Training settings shared by the Python API, the CLI and sweep files.
+
+One pydantic model, so every entry point rejects the same bad value with the
+same message.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fairnn.errors import ConfigError
+
+
+class TrainConfig(BaseModel):
+    """How the one training loop runs.
+
+    ``select`` names the model-selection rule applied after every epoch on the
+    validation split: ``"last"`` keeps the final epoch, ``"loss"`` the epoch
+    with the lowest validation loss, and any metric name of
+    :data:`fairnn.metrics.METRICS` (e.g. ``"dp_gap"``) the best epoch by that
+    metric (lowest gap, highest accuracy). Ties go to the earliest epoch.
+    Epochs before ``select_from`` are never selected (RUNNER discards epoch 0).
+    ``patience`` stops training after that many epochs without improvement.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(256, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    momentum: float = Field(0.0, ge=0, lt=1)
+    steps_per_epoch: int | None = Field(None, ge=1)
+    sampler: Literal["random", "balanced"] = "random"
+    balance: Literal["group", "group_label"] = "group"
+    per_cell: int | None = Field(None, ge=1)
+    select: str = "loss"
+    select_from: int = Field(0, ge=0)
+    patience: int | None = Field(None, ge=1)
+    device: str = "cpu"
+    progress: bool = True
+    eval_batch_size: int = Field(65536, ge=1)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        if v not in ("cpu", "cuda") and not v.startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {v!r}")
+        return v
+
+    @classmethod
+    def make(cls, **kwargs: object) -> TrainConfig:
+        """Build a config, turning pydantic's error into a :class:`ConfigError`."""
+        try:
+            return cls(**kwargs)
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e, "training setting")) from None
+
+
+def format_validation_error(e: ValidationError, what: str) -> str:
+    lines = []
+    for err in e.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        lines.append(f"{what} {loc!r}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines)

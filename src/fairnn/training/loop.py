@@ -1,0 +1,340 @@
+"""The one training loop every in-processing method runs.
+
+Methods plug in through :class:`Plugin` objects instead of writing loops of
+their own:
+
+* ``loss_terms`` adds named terms computed from the batch and the model's
+  forward pass (logits and, when ``needs_hidden``, the hidden activations);
+* ``transform_primary`` reshapes the primary loss (flooding);
+* ``setup`` creates extra optimizers (adversaries, FairBiNN followers);
+  ``after_backward`` may edit gradients or step those optimizers before the
+  main step; ``after_step`` and ``on_epoch_end`` run after it;
+* extra parameter groups go to the main optimizer through ``param_groups``.
+
+A :class:`~fairnn.training.samplers.Sampler` chooses the batch rows, and the
+``select`` rule of :class:`~fairnn.training.config.TrainConfig` chooses the
+epoch whose weights are kept. Data stays in tensors on the device; a batch is
+an index gather, never per-sample Python.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from fairnn.datasets.core import TabularData
+from fairnn.errors import ConfigError, InvalidValueError
+from fairnn.training.config import TrainConfig
+from fairnn.training.samplers import BalancedSampler, RandomSampler, Sampler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Batch:
+    """Rows ``idx`` of the training data, gathered on the device."""
+
+    idx: torch.Tensor
+    X: torch.Tensor
+    y: torch.Tensor
+    s: torch.Tensor
+    w: torch.Tensor | None
+
+
+@dataclass
+class Forward:
+    """The model's output on a batch: logits ``(n,)`` and hidden activations."""
+
+    logits: torch.Tensor
+    hidden: list[torch.Tensor] = field(default_factory=list)
+
+
+@dataclass
+class LoopState:
+    """What a plugin can see and touch during training."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    config: TrainConfig
+    train: TabularData
+    device: torch.device
+    generator: torch.Generator
+    epoch: int = 0
+    step: int = 0
+    batch: Batch | None = None
+    forward: Forward | None = None
+    loss: torch.Tensor | None = None
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class Plugin:
+    """Hooks an in-processing method adds to the loop; every hook is optional."""
+
+    needs_hidden: bool = False
+
+    def setup(self, state: LoopState) -> None:
+        """Called once before the first step (create optimizers here)."""
+
+    def param_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
+        """Parameter groups for the main optimizer (``None``: all of ``model``)."""
+        return None
+
+    def loss_terms(self, batch: Batch, fwd: Forward, state: LoopState) -> dict[str, torch.Tensor]:
+        return {}
+
+    def transform_primary(self, loss: torch.Tensor, state: LoopState) -> torch.Tensor:
+        return loss
+
+    def after_backward(self, state: LoopState) -> None:
+        """Gradients of the total loss are in ``.grad``; the main step has not run."""
+
+    def after_step(self, state: LoopState) -> None: ...
+
+    def on_epoch_end(self, state: LoopState) -> None: ...
+
+
+@dataclass
+class TrainResult:
+    model: nn.Module
+    history: list[dict[str, float]]
+    best_epoch: int
+    select: str
+    time_s: float
+
+
+def primary_loss(
+    logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, task: str
+) -> torch.Tensor:
+    """BCE on logits (binary) or squared error (regression), weighted mean over rows."""
+    if task == "binary":
+        per_row = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    else:
+        per_row = (logits - y) ** 2
+    if w is None:
+        return per_row.mean()
+    return (per_row * w).sum() / w.sum().clamp_min(1e-12)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, X: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
+    """Logits for every row of ``X`` in eval mode, in chunks, on ``X``'s device."""
+    was_training = model.training
+    model.eval()
+    try:
+        outs = [model(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(outs) if outs else X.new_zeros((0,))
+
+
+def scores_from_logits(logits: torch.Tensor, task: str) -> torch.Tensor:
+    return torch.sigmoid(logits) if task == "binary" else logits
+
+
+def resolve_device(device: str) -> torch.device:
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {device!r} was asked for but CUDA is not available here; use --device cpu"
+        )
+    return torch.device(device)
+
+
+def make_sampler(data: TabularData, config: TrainConfig, gen: torch.Generator) -> Sampler:
+    if config.sampler == "random":
+        return RandomSampler(len(data), config.batch_size, gen, config.steps_per_epoch)
+    n_cells = data.groups.n_groups * (2 if config.balance == "group_label" else 1)
+    per_cell = config.per_cell or max(1, config.batch_size // n_cells)
+    steps = config.steps_per_epoch or max(1, math.ceil(len(data) / (per_cell * n_cells)))
+    return BalancedSampler(data, per_cell, gen, steps, config.balance)
+
+
+class _Selector:
+    """Tracks the best epoch under a selection rule on the validation split."""
+
+    def __init__(
+        self, rule: str | Callable[..., float], val: TabularData | None, config: TrainConfig
+    ):
+        from fairnn.metrics import METRICS
+
+        self.val, self.config = val, config
+        self.name = rule if isinstance(rule, str) else getattr(rule, "__name__", "custom")
+        self.fn = rule if callable(rule) else None
+        self.higher_better = False
+        if isinstance(rule, str) and rule not in ("last", "loss"):
+            if rule not in METRICS:
+                raise ConfigError(
+                    f"select={rule!r} is not 'last', 'loss' or a metric name; metrics: "
+                    + ", ".join(sorted(METRICS))
+                )
+            self.higher_better = METRICS[rule].higher_is_better
+        if val is None and self.name != "last":
+            raise ConfigError(
+                f"select={self.name!r} needs a validation split; pass val= or select='last'"
+            )
+        self.best_value: float | None = None
+        self.best_epoch = -1
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.since_best = 0
+
+    def value(self, model: nn.Module) -> dict[str, float]:
+        if self.val is None:
+            return {}
+        logits = predict_logits(model, self.val.X, self.config.eval_batch_size)
+        out = {"val_loss": float(primary_loss(logits, self.val.y, None, self.val.task))}
+        if self.name in ("last", "loss"):
+            return out
+        scores = scores_from_logits(logits, self.val.task).cpu().numpy()
+        if self.fn is not None:
+            out[f"val_{self.name}"] = float(self.fn(scores, self.val))
+        else:
+            from fairnn.metrics import evaluate
+
+            vals = evaluate(
+                self.val.y.cpu().numpy(),
+                scores,
+                sensitive_features=self.val.group_labels(),
+                metrics=[self.name],
+                task=self.val.task,
+            )
+            out[f"val_{self.name}"] = float(vals[self.name])
+        return out
+
+    def update(self, epoch: int, values: dict[str, float], model: nn.Module) -> bool:
+        """Record an epoch; returns True when training should stop early."""
+        if self.name == "last":
+            self.best_epoch = epoch
+            return False
+        if epoch < self.config.select_from:
+            return False
+        v = values["val_loss"] if self.name == "loss" else values[f"val_{self.name}"]
+        score = -v if self.higher_better else v
+        if not np.isfinite(score):
+            score = math.inf
+        if self.best_value is None or score < self.best_value:
+            self.best_value, self.best_epoch, self.since_best = score, epoch, 0
+            self.best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
+        else:
+            self.since_best += 1
+        return self.config.patience is not None and self.since_best >= self.config.patience
+
+
+def fit(
+    model: nn.Module,
+    train: TabularData,
+    val: TabularData | None = None,
+    config: TrainConfig | None = None,
+    *,
+    plugins: Sequence[Plugin] = (),
+    seed: int = 0,
+    sampler: Sampler | None = None,
+    select: str | Callable[[np.ndarray, TabularData], float] | None = None,
+) -> TrainResult:
+    """Train ``model`` in place and return it with its history.
+
+    ``select`` overrides ``config.select`` and may be a callable
+    ``(val_scores, val_data) -> float`` (lower is better).
+    """
+    config = config or TrainConfig()
+    if len(train) == 0:
+        raise InvalidValueError("the training split is empty")
+    device = resolve_device(config.device)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model.to(device)
+    train_d = train.to(device)
+    val_d = val.to(device) if val is not None else None
+    sampler = sampler or make_sampler(train_d, config, gen)
+
+    groups: list[dict[str, Any]] | None = None
+    for p in plugins:
+        groups = p.param_groups(model) or groups
+    params: Any = groups if groups is not None else model.parameters()
+    if config.optimizer == "adam":
+        opt: torch.optim.Optimizer = torch.optim.Adam(
+            params, lr=config.lr, weight_decay=config.weight_decay
+        )
+    elif config.optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        opt = torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+
+    state = LoopState(model, opt, config, train_d, device, gen)
+    for p in plugins:
+        p.setup(state)
+    needs_hidden = any(p.needs_hidden for p in plugins)
+    selector = _Selector(select if select is not None else config.select, val_d, config)
+    history: list[dict[str, float]] = []
+    show = config.progress and sys.stderr.isatty()
+    t0 = time.perf_counter()
+    bar = tqdm(range(config.epochs), desc="train", unit="epoch", disable=not show, leave=False)
+    for epoch in bar:
+        state.epoch = epoch
+        model.train()
+        count = 0
+        sums: dict[str, torch.Tensor] = {}
+        for idx in sampler.epoch():
+            idx_d = idx.to(device)
+            w = None if train_d.sample_weight is None else train_d.sample_weight[idx_d]
+            batch = Batch(idx_d, train_d.X[idx_d], train_d.y[idx_d], train_d.s[idx_d], w)
+            if needs_hidden:
+                logits, hidden = model(batch.X, return_hidden=True)
+                fwd = Forward(logits, hidden)
+            else:
+                fwd = Forward(model(batch.X))
+            state.batch, state.forward = batch, fwd
+            loss = primary_loss(fwd.logits, batch.y, batch.w, train_d.task)
+            for p in plugins:
+                loss = p.transform_primary(loss, state)
+            state.terms = {"primary": loss.detach()}
+            for p in plugins:
+                for name, term in p.loss_terms(batch, fwd, state).items():
+                    loss = loss + term
+                    state.terms[name] = term.detach()
+            state.terms["loss"] = loss.detach()
+            state.loss = loss
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for p in plugins:
+                p.after_backward(state)
+            opt.step()
+            for p in plugins:
+                p.after_step(state)
+            state.step += 1
+            count += 1
+            for k, v in state.terms.items():  # summed on the device: no sync per step
+                sums[k] = sums[k] + v if k in sums else v.clone()
+        means = {k: float(v) / max(count, 1) for k, v in sums.items()}
+        if not math.isfinite(means.get("loss", 0.0)):
+            raise InvalidValueError(
+                f"the training loss became {means['loss']} in epoch {epoch}; lower the learning "
+                "rate or the penalty weight, or check the inputs for extreme values"
+            )
+        for p in plugins:
+            p.on_epoch_end(state)
+        record = {"epoch": float(epoch), "train_loss": means.get("loss", math.nan)}
+        record.update({f"train_{k}": v for k, v in means.items() if k not in ("primary", "loss")})
+        record.update(selector.value(model))
+        history.append(record)
+        stop = selector.update(epoch, record, model)
+        bar.set_postfix({k: f"{v:.4f}" for k, v in record.items() if k != "epoch"})
+        log.debug("epoch %d: %s", epoch, record)
+        if stop:
+            log.info("early stopping after epoch %d (best epoch %d)", epoch, selector.best_epoch)
+            break
+    bar.close()
+    if selector.best_state is not None:
+        model.load_state_dict(selector.best_state)
+    model.eval()
+    return TrainResult(model, history, selector.best_epoch, selector.name, time.perf_counter() - t0)
