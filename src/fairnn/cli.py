@@ -296,6 +296,67 @@ def audit(
     typer.echo(report["by_group_markdown"])
 
 
+# -- repair --------------------------------------------------------------------
+@app.command(
+    "repair",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+@friendly
+def repair(
+    ctx: typer.Context,
+    model_dir: Annotated[
+        Path, typer.Argument(help="A model directory written by `fairnn train --out`.")
+    ],
+    method: Annotated[
+        str, typer.Option(help="A method that repairs trained models (see `fairnn methods`).")
+    ],
+    mode: Annotated[
+        str | None, typer.Option(help="dp or eo; default: the mode the model was trained in.")
+    ] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    epochs: Annotated[
+        int | None, typer.Option(help="Fine-tuning epochs (methods that fine-tune).")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate.")] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to save the repaired model (default MODEL_DIR-METHOD)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Repair a trained model (post-processing or neuron repair) and report before/after.
+
+    Method parameters follow as --name value, e.g. `--method roc --theta 0.6`.
+    """
+    from fairnn.experiments.repair import repair_model
+
+    _setup_logging(quiet or as_json)
+    if mode is not None and mode not in ("dp", "eo"):
+        raise ConfigError(f"--mode must be dp or eo, got {mode!r}")
+    train = {k: v for k, v in dict(epochs=epochs, lr=lr).items() if v is not None}
+    report = repair_model(
+        model_dir,
+        method,
+        parse_extra(list(ctx.args)),
+        out=out,
+        mode=mode,
+        seed=seed,
+        train=train,
+        runtime={"device": device, "progress": not quiet and not as_json},
+    )
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(f"{report['method']} {report['params']} on {report['model']} (test split)")
+    rows = {"before": report["before"]["test"], "after": report["after"]["test"]}
+    typer.echo(format_table(rows, REPORT_METRICS))
+    typer.echo(f"repaired model saved to {report['model_path']}")
+
+
 # -- demo ----------------------------------------------------------------------
 @app.command("demo")
 @friendly

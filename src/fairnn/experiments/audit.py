@@ -71,10 +71,16 @@ def audit_model(
     scores = fitted.predict_proba(td)
     y, groups = td.y.cpu().numpy(), td.group_labels()
     metrics = fitted.evaluate(td)
+    columns = GROUP_COLUMNS if td.task == "binary" else ["count", "mean_score"]
+    decided = scores
+    if fitted.decision is not None and td.task == "binary":
+        # a decision rule (e.g. reject option) decides: the table shows its decisions
+        decided = fitted.predict(td).astype(float)
+        columns = [c for c in columns if c != "mean_score"]
     frame = GroupMetricFrame(
-        GROUP_COLUMNS if td.task == "binary" else ["count", "mean_score"],
+        columns,
         y,
-        scores,
+        decided,
         sensitive_features=groups,
         threshold=fitted.threshold,
     )

@@ -59,6 +59,13 @@ class Method:
     stage: ClassVar[Stage]
     Params: ClassVar[type[MethodParams]] = MethodParams
     paper: ClassVar[str] = ""
+    #: whether :meth:`repair` can act on an already-trained model (post-processing and
+    #: neuron repair); by default exactly the ``post`` methods can.
+    can_repair: ClassVar[bool | None] = None
+
+    @classmethod
+    def repairs(cls) -> bool:
+        return cls.stage == "post" if cls.can_repair is None else cls.can_repair
 
     def __init__(self, **params: Any) -> None:
         self.params = validate_model(self.Params, params, f"method {self.name!r} parameter")
@@ -90,6 +97,28 @@ class Method:
     ) -> FittedModel:
         """Post-processing: wrap or adjust the trained model."""
         return fitted
+
+    def repair(
+        self,
+        fitted: FittedModel,
+        train: TabularData,
+        val: TabularData | None = None,
+        *,
+        config: TrainConfig | None = None,
+        seed: int = 0,
+    ) -> FittedModel:
+        """Apply the method to an already-trained model and return the repaired model.
+
+        The default (post-processing methods) runs :meth:`finish` on ``fitted``;
+        repair methods that fine-tune (RUNNER) override this.
+        """
+        if not self.repairs():
+            able = ", ".join(c.name for c in list_methods() if c.repairs()) or "none yet"
+            raise ConfigError(
+                f"method {self.name!r} trains a model from scratch ({self.stage}-processing) and "
+                f"cannot repair a trained one; methods that can: {able}"
+            )
+        return self.finish(fitted, train, val)
 
     # -- the template -------------------------------------------------------
     def fit(

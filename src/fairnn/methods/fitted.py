@@ -27,6 +27,7 @@ from torch import nn
 import fairnn
 from fairnn.datasets.core import FeatureMeta, GroupInfo, TabularData
 from fairnn.errors import InvalidValueError, ModelFileError
+from fairnn.methods.decision import DecisionRule, rule_from_dict
 from fairnn.nn.registry import architecture_of, build_network
 from fairnn.training.loop import predict_logits, scores_from_logits
 
@@ -41,7 +42,9 @@ class FittedModel:
     """A trained network plus its meaning: features, groups, provenance.
 
     ``predict_proba`` returns the probability of the positive label, shape
-    ``(n,)`` (for regression, the prediction itself).
+    ``(n,)`` (for regression, the prediction itself). ``predict`` applies the
+    ``decision`` rule when a post-processing method set one (reject-option
+    classification, per-group thresholds), else ``1[p > threshold]``.
     """
 
     network: nn.Module
@@ -56,6 +59,7 @@ class FittedModel:
     preprocessor: Any = None
     dataset: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+    decision: DecisionRule | None = None
 
     # -- prediction -------------------------------------------------------
     def _as_tensor(self, X: Any) -> torch.Tensor:
@@ -78,21 +82,42 @@ class FittedModel:
         logits = predict_logits(self.network, self._as_tensor(X))
         return scores_from_logits(logits, self.task).detach().cpu().double().numpy()
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, s: Any = None) -> np.ndarray:
+        """0/1 decisions; ``s`` (group ids) is needed when the decision rule reads groups.
+
+        With a :class:`TabularData`, its ``s`` is used.
+        """
         p = self.predict_proba(X)
-        return (p > self.threshold).astype(np.int64) if self.task == "binary" else p
+        if self.task != "binary":
+            return p
+        if self.decision is None:
+            return (p > self.threshold).astype(np.int64)
+        if s is None and isinstance(X, TabularData):
+            s = X.s.detach().cpu().numpy()
+        elif isinstance(s, torch.Tensor):
+            s = s.detach().cpu().numpy()
+        return self.decision.decide(p, s)
 
     def evaluate(self, data: TabularData, metrics: list[str] | None = None) -> dict[str, float]:
-        """Every default metric of :func:`fairnn.metrics.evaluate` on ``data``."""
+        """Every default metric of :func:`fairnn.metrics.evaluate` on ``data``.
+
+        Label metrics read :meth:`predict` (so a decision rule counts); AP and the
+        other score metrics read :meth:`predict_proba`.
+        """
         from fairnn.metrics import evaluate
 
+        scores = self.predict_proba(data)
+        y_pred = None
+        if self.decision is not None and data.task == "binary":
+            y_pred = self.decision.decide(scores, data.s.detach().cpu().numpy())
         return evaluate(
             data.y.cpu().numpy(),
-            self.predict_proba(data),
+            scores,
             sensitive_features=data.group_labels(),
             threshold=self.threshold,
             metrics=metrics,
             task=data.task,
+            y_pred=y_pred,
         )
 
     def to(self, device: str | torch.device) -> FittedModel:
@@ -121,6 +146,7 @@ class FittedModel:
             "dataset": self.dataset,
             "preprocessor": None if self.preprocessor is None else self.preprocessor.to_dict(),
             "training": self.training,
+            "decision": None if self.decision is None else self.decision.to_dict(),
         }
         _atomic_write(
             out / WEIGHTS, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT})
@@ -202,6 +228,7 @@ class FittedModel:
 
             pre = preprocessor_from_dict(pre)
         method = side.get("method", {})
+        decision = side.get("decision")
         return cls(
             network=network,
             features=features,
@@ -215,6 +242,7 @@ class FittedModel:
             preprocessor=pre,
             dataset=side.get("dataset", {}),
             training=side.get("training", {}),
+            decision=None if decision is None else rule_from_dict(decision),
         )
 
 

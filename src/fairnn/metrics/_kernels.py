@@ -401,6 +401,7 @@ def prepare(
     threshold: float | None = None,
     force_groups: bool = False,
     min_groups: int = 2,
+    y_pred: Any = None,
 ) -> tuple[Prepared, np.ndarray]:
     """Validate inputs once for the metrics ``specs``; return them and the weights.
 
@@ -408,6 +409,8 @@ def prepare(
     ``y_pred = 1[y > threshold]`` is derived for label metrics; without, it is
     used as labels if any metric reads labels (and must be 0/1), else as scores.
     ``force_groups`` encodes ``sensitive_features`` even if no metric needs them.
+    An explicit ``y_pred`` (0/1 decisions, e.g. from a post-processing rule)
+    replaces the thresholded scores for label metrics; score metrics still read ``y``.
     """
     names = ", ".join(specs)
     needs_y_true = any(s.needs_y_true for s in specs.values())
@@ -428,7 +431,13 @@ def prepare(
         threshold = float(threshold)
         if not np.isfinite(threshold):
             raise InvalidValueError(f"threshold must be a finite number; got {threshold}.")
-        y_score, y_pred = yy, (yy > threshold).astype(np.float64)
+        if y_pred is None:
+            y_pred = (yy > threshold).astype(np.float64)
+        else:
+            y_pred = to_1d_float(y_pred, "y_pred")
+            check_same_length(**{y_name: yy, "y_pred": y_pred})
+            check_binary(y_pred, "y_pred", context=names, hint=_LABEL_HINT)
+        y_score = yy
     elif "label" in kinds:
         check_binary(yy, y_name, context=names, hint=_LABEL_HINT)
         y_score, y_pred = yy, yy

@@ -140,6 +140,7 @@ def evaluate(
     metrics: str | Iterable[str] | None = None,
     sample_weight: Any = None,
     task: Task = "binary",
+    y_pred: Any = None,
 ) -> dict[str, float]:
     """Compute several metrics from scores in one pass of validation.
 
@@ -149,7 +150,8 @@ def evaluate(
     may be None only if no group metric is requested. Returns
     ``{name: float}`` in the order requested, keys exactly the registry names.
     For ``task="regression"`` ``y_score`` is the regression prediction and
-    ``threshold`` is unused.
+    ``threshold`` is unused. ``y_pred`` (0/1 decisions, e.g. after a reject-option
+    rule) replaces the thresholded scores for the label metrics.
     """
     names = resolve_metrics(metrics, task)
     specs = kernel_specs(names)
@@ -161,6 +163,7 @@ def evaluate(
         sensitive_features=sensitive_features,
         sample_weight=sample_weight,
         threshold=threshold if task == "binary" else None,
+        y_pred=y_pred if task == "binary" else None,
     )
     W = w[None, :]
     return {n: float(np.asarray(s.kernel(p, W, True))[0]) for n, s in specs.items()}

@@ -1,0 +1,62 @@
+"""Repair a saved model with a post-processing or neuron-repair method; report before/after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fairnn.experiments.audit import model_splits
+from fairnn.experiments.protocols import protocol
+from fairnn.methods.base import get_method
+from fairnn.methods.fitted import FittedModel
+from fairnn.training.config import TrainConfig
+
+
+def repair_model(
+    model_dir: str | Path,
+    method: str,
+    params: dict[str, Any] | None = None,
+    *,
+    out: str | Path | None = None,
+    mode: str | None = None,
+    seed: int = 0,
+    train: dict[str, Any] | None = None,
+    runtime: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Load ``model_dir``, apply ``method`` to it, evaluate val/test before and after.
+
+    The repaired model is saved to ``out`` (default: ``MODEL_DIR-METHOD`` beside it).
+    ``mode`` defaults to the mode the model was trained in.
+    """
+    runtime = runtime or {}
+    fitted = FittedModel.load(model_dir, device=runtime.get("device", "cpu"))
+    splits = model_splits(fitted)
+    cls = get_method(method)
+    mode = mode or fitted.dataset.get("mode", "dp")
+    params = dict(params or {})
+    if "mode" in cls.Params.model_fields:
+        params.setdefault("mode", mode)
+    repairer = cls(**params)
+    recipe = fitted.dataset.get("recipe", "clean")
+    values = {**protocol(recipe, mode, cls.name), **(train or {}), **runtime}
+    config = TrainConfig.make(**values)
+    before = {name: fitted.evaluate(data) for name, data in splits if name != "train"}
+    base = {"method": fitted.method, "params": fitted.params}
+    repaired = repairer.repair(fitted, splits.train, splits.val, config=config, seed=seed)
+    repaired.method, repaired.params = cls.name, repairer.params.model_dump(mode="json")
+    repaired.training = {
+        **repaired.training,
+        "repaired_from": {**base, "model_dir": str(model_dir)},
+    }
+    after = {name: repaired.evaluate(data) for name, data in splits if name != "train"}
+    target = Path(out) if out is not None else Path(f"{Path(model_dir)}-{cls.name}")
+    path = repaired.save(target)
+    return {
+        "model": str(model_dir),
+        "method": cls.name,
+        "params": repairer.params.model_dump(mode="json"),
+        "mode": mode,
+        "before": before,
+        "after": after,
+        "model_path": str(path),
+    }
