@@ -357,6 +357,37 @@ def repair(
     typer.echo(f"repaired model saved to {report['model_path']}")
 
 
+# -- reproduce -----------------------------------------------------------------
+@app.command("reproduce")
+@friendly
+def reproduce(
+    name: Annotated[
+        str | None, typer.Argument(help="Which paper's experiment; omit to list them.")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1).")] = 3,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default reproduce-NAME).")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="The paper's sizes instead of the CPU-sized default.")
+    ] = False,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+) -> None:
+    """Rerun a paper's experiment and write its table, plot and raw results."""
+    from fairnn.experiments.reproductions import get_reproduction, list_reproductions
+
+    if name is None:
+        for key, desc in list_reproductions().items():
+            typer.echo(f"{key:>12}  {desc}")
+        return
+    _setup_logging(False)
+    report = get_reproduction(name)(
+        Path(out or f"reproduce-{name}"), seeds=list(range(seeds)), full=full, device=device
+    )
+    typer.echo(report.read_text(encoding="utf-8"))
+    typer.echo(f"\nreport written to {report}")
+
+
 # -- demo ----------------------------------------------------------------------
 @app.command("demo")
 @friendly
