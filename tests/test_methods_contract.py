@@ -21,6 +21,9 @@ from fairnn.training import TrainConfig
 FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     "vanilla": None,
     "gapreg": ({"lam": 3.0, "mode": "dp"}, "dp_gap"),
+    "runner": ({"lam": 3.0, "mode": "dp", "neuron_ratio": 0.5}, "dp_gap"),
+    "neuron_importance": ({"lam": 3.0, "mode": "dp", "neuron_ratio": 0.5}, "dp_gap"),
+    "adversarial": ({"lam": 0.5, "mode": "dp"}, "dp_gap"),
 }
 METHODS = [cls.name for cls in list_methods()]
 QUICK = TrainConfig(epochs=3, batch_size=256, progress=False)

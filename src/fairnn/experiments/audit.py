@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fairnn.datasets.core import TabularData
+from fairnn.datasets.core import Splits, TabularData
 from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
 from fairnn.experiments.run import load_splits, looks_like_path
 from fairnn.experiments.spec import RunSpec
@@ -15,29 +15,36 @@ SPLITS = ("train", "val", "test")
 GROUP_COLUMNS = ["count", "selection_rate", "accuracy", "tpr", "fpr", "mean_score"]
 
 
+def model_splits(fitted: FittedModel) -> Splits:
+    """The train/val/test splits a saved model was trained on, rebuilt from its sidecar."""
+    own = fitted.dataset.get("source")
+    if own is None:
+        raise ModelFileError(
+            "the model file does not say which data it was trained on; pass --data"
+        )
+    spec = RunSpec.make(
+        dataset=own,
+        recipe=fitted.dataset.get("recipe", "clean"),
+        seed=int(fitted.dataset.get("seed", fitted.seed)),
+        label=fitted.dataset.get("label"),
+        sensitive=list(fitted.groups.attributes),
+        categorical=fitted.dataset.get("categorical"),
+        continuous=fitted.dataset.get("continuous"),
+        positive_label=fitted.dataset.get("positive_label"),
+    )
+    return load_splits(spec)
+
+
 def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, TabularData]:
     """The rows to audit on: the model's own split, or a table run through its preprocessor."""
     own = fitted.dataset.get("source")
     if data is None or data == own:
-        if own is None:
-            raise ModelFileError(
-                "the model file does not say which data it was trained on; pass --data"
-            )
         if split not in SPLITS:
             raise ConfigError(
                 f"--split must be one of {SPLITS} for the model's own data, got {split!r}"
             )
-        spec = RunSpec.make(
-            dataset=own,
-            recipe=fitted.dataset.get("recipe", "clean"),
-            seed=int(fitted.dataset.get("seed", fitted.seed)),
-            label=fitted.dataset.get("label"),
-            sensitive=list(fitted.groups.attributes),
-            categorical=fitted.dataset.get("categorical"),
-            continuous=fitted.dataset.get("continuous"),
-            positive_label=fitted.dataset.get("positive_label"),
-        )
-        return f"{own} ({spec.recipe})", getattr(load_splits(spec), split)
+        recipe = fitted.dataset.get("recipe", "clean")
+        return f"{own} ({recipe})", getattr(model_splits(fitted), split)
     if fitted.preprocessor is None:
         raise ModelFileError(
             "this model was saved without its preprocessor, so it cannot score new raw data; "

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fairnn.datasets.core import Splits
-from fairnn.experiments.protocols import protocol
+from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import RunSpec
 from fairnn.methods.base import get_method
 from fairnn.methods.fitted import FittedModel
@@ -79,9 +79,13 @@ def load_splits(spec: RunSpec) -> Splits:
 
 
 def method_params(spec: RunSpec) -> dict[str, Any]:
-    """The spec's parameters, with ``mode`` filled in for methods that take one."""
+    """The spec's parameters, with ``mode`` filled in for methods that take one.
+
+    Parameters the recipe's paper fixes (RUNNER's λ and k tables) fill in what
+    the spec leaves out.
+    """
     cls = get_method(spec.method)
-    params = dict(spec.params)
+    params = {**protocol_params(spec.recipe, spec.mode, spec.method, spec.dataset), **spec.params}
     if "mode" in cls.Params.model_fields and "mode" not in params:
         params["mode"] = spec.mode
     return params

@@ -3,7 +3,7 @@
 Importing this package registers every built-in method.
 """
 
-from fairnn.methods import gapreg, vanilla  # noqa: F401  (registration)
+from fairnn.methods import adversarial, gapreg, runner, vanilla  # noqa: F401  (registration)
 from fairnn.methods.base import (
     Architecture,
     Method,

@@ -12,6 +12,7 @@ trained model (post-processing). A method overrides only the steps it needs.
 from __future__ import annotations
 
 import difflib
+import logging
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -26,6 +27,7 @@ from fairnn.training.config import TrainConfig, format_validation_error
 from fairnn.training.loop import Plugin, fit
 
 Stage = Literal["pre", "in", "post"]
+log = logging.getLogger(__name__)
 
 
 class MethodParams(BaseModel):
@@ -62,12 +64,22 @@ class Method:
     #: whether :meth:`repair` can act on an already-trained model (post-processing and
     #: neuron repair); by default exactly the ``post`` methods can.
     can_repair: ClassVar[bool | None] = None
+    #: parameters a paper's command line passes to every method (RUNNER's ``--lam``,
+    #: ``--neuron_ratio``) that this method does not use: accepted with a warning.
+    ignored_params: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def repairs(cls) -> bool:
         return cls.stage == "post" if cls.can_repair is None else cls.can_repair
 
     def __init__(self, **params: Any) -> None:
+        for key in [k for k in params if k in self.ignored_params]:
+            log.warning(
+                "method %r ignores %s=%r (accepted for a paper's command line)",
+                self.name,
+                key,
+                params.pop(key),
+            )
         self.params = validate_model(self.Params, params, f"method {self.name!r} parameter")
 
     def __repr__(self) -> str:

@@ -61,6 +61,39 @@ class FittedModel:
     training: dict[str, Any] = field(default_factory=dict)
     decision: DecisionRule | None = None
 
+    @classmethod
+    def from_module(cls, module: nn.Module, data: TabularData, method: str = "user") -> FittedModel:
+        """Wrap a user's trained PyTorch MLP so audit and repair methods can use it.
+
+        ``module`` is a :class:`fairnn.nn.MLP` or an ``nn.Sequential`` of Linear
+        and activation layers that maps ``data.X`` to one logit per row (its
+        weights are copied into a fairnn MLP). ``data`` supplies the feature
+        metadata and groups.
+        """
+        from fairnn.nn.mlp import MLP
+
+        if isinstance(module, nn.Sequential):
+            module = MLP.from_sequential(module)
+        elif not isinstance(module, MLP):
+            raise InvalidValueError(
+                f"{type(module).__name__} is not supported here: pass a fairnn MLP or an "
+                "nn.Sequential of Linear and activation layers"
+            )
+        first = module.linear_layers[0].in_features
+        if first != data.n_features:
+            raise InvalidValueError(
+                f"the module takes {first} inputs but the data has {data.n_features} features"
+            )
+        module.eval()
+        return cls(
+            network=module,
+            features=data.features,
+            groups=data.groups,
+            task=data.task,
+            label=data.label,
+            method=method,
+        )
+
     # -- prediction -------------------------------------------------------
     def _as_tensor(self, X: Any) -> torch.Tensor:
         if isinstance(X, TabularData):

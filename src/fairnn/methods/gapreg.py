@@ -32,8 +32,12 @@ class GapPenalty(Plugin):
     def __init__(self, lam: float, mode: Literal["dp", "eo"]) -> None:
         self.lam, self.mode = lam, mode
 
+    def setup(self, state: LoopState) -> None:
+        self.n_groups = state.train.groups.n_groups
+
     def loss_terms(self, batch: Batch, fwd: Forward, state: LoopState) -> dict[str, torch.Tensor]:
-        gap = gap_penalty(torch.sigmoid(fwd.logits), batch.y, batch.s, self.mode)
+        f = torch.sigmoid(fwd.logits)
+        gap = gap_penalty(f, batch.y, batch.s, self.mode, self.n_groups)
         return {f"gap_{self.mode}": self.lam * gap}
 
 

@@ -18,3 +18,4 @@ class Vanilla(Method):
     aliases = ("van", "erm")
     stage = "in"
     paper = "Empirical risk minimisation (RUNNER's 'Vanilla' baseline, ICSE 2024, §5)"
+    ignored_params = ("lam", "neuron_ratio")

@@ -90,6 +90,52 @@ class MLP(nn.Module):
         c = MLPConfig.from_dict(config) if isinstance(config, dict) else config
         return cls(c.in_features, c.hidden, c.activation, c.dropout, c.out_features)
 
+    @classmethod
+    def from_sequential(cls, seq: nn.Sequential) -> MLP:
+        """An MLP with the weights of a user's ``nn.Sequential`` of Linear and activation layers.
+
+        Accepts ``Linear`` layers separated by one activation type (ReLU, Sigmoid
+        or Tanh) and optional ``Dropout``; the last layer must be ``Linear``.
+        Anything else raises a :class:`ConfigError` naming the layer.
+        """
+        names = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+        linears: list[nn.Linear] = []
+        acts: set[str] = set()
+        dropout = 0.0
+        for i, layer in enumerate(seq):
+            if isinstance(layer, nn.Linear):
+                linears.append(layer)
+            elif type(layer) in names:
+                acts.add(names[type(layer)])
+            elif isinstance(layer, nn.Dropout):
+                dropout = float(layer.p)
+            else:
+                raise ConfigError(
+                    f"layer {i} ({type(layer).__name__}) is not supported; an MLP here is Linear "
+                    "layers with ReLU, Sigmoid or Tanh between them (and optional Dropout)"
+                )
+        if not linears or not isinstance(seq[-1], nn.Linear):
+            raise ConfigError("the module must end with a Linear layer that outputs the logit")
+        if len(acts) > 1:
+            raise ConfigError(f"the module mixes activations {sorted(acts)}; fairnn's MLP uses one")
+        for a, b in pairwise(linears):
+            if a.out_features != b.in_features:
+                raise ConfigError(
+                    f"Linear layers do not chain: {a.out_features} outputs feed {b.in_features} inputs"
+                )
+        model = cls(
+            linears[0].in_features,
+            [lay.out_features for lay in linears[:-1]],
+            activation=acts.pop() if acts else "relu",  # type: ignore[arg-type]
+            dropout=dropout,
+            out_features=linears[-1].out_features,
+        )
+        with torch.no_grad():
+            for mine, theirs in zip(model.linear_layers, linears, strict=True):
+                mine.weight.copy_(theirs.weight)
+                mine.bias.copy_(theirs.bias)
+        return model
+
     @property
     def linear_layers(self) -> list[nn.Linear]:
         """The affine maps in order: hidden layers, then the output layer."""

@@ -9,7 +9,9 @@ their own:
 * ``setup`` creates extra optimizers (adversaries, FairBiNN followers);
   ``after_backward`` may edit gradients or step those optimizers before the
   main step; ``after_step`` and ``on_epoch_end`` run after it;
-* extra parameter groups go to the main optimizer through ``param_groups``.
+* extra parameter groups go to the main optimizer through ``param_groups``;
+* ``before_forward`` sees the gathered batch before the model runs on it
+  (FairNeuron's per-row dropout mask).
 
 A :class:`~fairnn.training.samplers.Sampler` chooses the batch rows, and the
 ``select`` rule of :class:`~fairnn.training.config.TrainConfig` chooses the
@@ -88,6 +90,9 @@ class Plugin:
     def param_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
         """Parameter groups for the main optimizer (``None``: all of ``model``)."""
         return None
+
+    def before_forward(self, batch: Batch, state: LoopState) -> None:
+        """The batch is gathered; the model has not run on it (set per-row state here)."""
 
     def loss_terms(self, batch: Batch, fwd: Forward, state: LoopState) -> dict[str, torch.Tensor]:
         return {}
@@ -288,6 +293,8 @@ def fit(
             idx_d = idx.to(device)
             w = None if train_d.sample_weight is None else train_d.sample_weight[idx_d]
             batch = Batch(idx_d, train_d.X[idx_d], train_d.y[idx_d], train_d.s[idx_d], w)
+            for p in plugins:
+                p.before_forward(batch, state)
             if needs_hidden:
                 logits, hidden = model(batch.X, return_hidden=True)
                 fwd = Forward(logits, hidden)
