@@ -230,3 +230,27 @@ def test_cli_repair_of_a_saved_vanilla_model(tmp_path):
     fixed = FittedModel.load(tmp_path / "fixed")
     assert fixed.method == "runner" and fixed.training["repaired_from"]["method"] == "vanilla"
     assert np.isclose(fixed.training["repair"]["params"]["lam"], 5.0)
+
+
+def test_reproduction_writes_table_and_resumes(tmp_path, monkeypatch):
+    from fairnn.experiments.reproductions import get_reproduction
+    from fairnn.experiments.reproductions import runner as repro
+
+    kwargs = dict(
+        seeds=[0],
+        datasets=["german"],
+        methods=["vanilla", "runner"],
+        modes=["dp", "eo"],
+        train={"epochs": 2, "steps_per_epoch": 3},
+    )
+    report = get_reproduction("runner")(tmp_path, **kwargs)
+    text = report.read_text()
+    assert "| runner |" in text and "Credit ΔEO" in text
+    assert (tmp_path / "runner-ap-vs-gap.png").exists()
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 4
+
+    def boom(*a, **k):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(repro, "run_spec", boom)
+    assert get_reproduction("runner")(tmp_path, **kwargs).read_text() == text

@@ -15,7 +15,8 @@ see docs/methods/runner notes):
   for the other tabular methods disagrees with the code's 10, and fairnn
   follows the code;
 * method parameters not given explicitly come from the README's tables: λ
-  (Adult: 0.3 for DP, 1.0 for EO, for GapReg and RUNNER) and k
+  (Adult: 0.3 for DP, 1.0 for EO, for GapReg and RUNNER; the README gives no λ
+  for the other datasets, so Adult's is used there too) and k
   (``neuron_ratio``, per dataset and notion).
 
 Explicit user settings always win over the protocol.
@@ -60,8 +61,9 @@ def protocol_params(recipe: str, mode: str, method: str, dataset: str) -> dict[s
         return {}
     name = get_method(method).name
     out: dict[str, Any] = {}
-    if name in ("gapreg", "runner", "neuron_importance") and (dataset, mode) in RUNNER_LAMBDA:
-        out["lam"] = RUNNER_LAMBDA[(dataset, mode)]
+    if name in ("gapreg", "runner", "neuron_importance"):
+        # the README gives λ for Adult only; fairnn uses Adult's λ on the other datasets
+        out["lam"] = RUNNER_LAMBDA.get((dataset, mode), RUNNER_LAMBDA[("adult", mode)])
     if name in ("runner", "neuron_importance") and (dataset, mode) in RUNNER_NEURON_RATIO:
         out["neuron_ratio"] = RUNNER_NEURON_RATIO[(dataset, mode)]
     return out
