@@ -27,8 +27,10 @@ install-test: $(VENV)/.installed-test
 demo: $(VENV)/.installed
 	$(VENV)/bin/fairnn demo --out demo-output
 
+# One torch thread per pytest worker, one worker per core: small MLPs gain nothing from
+# intra-op threads, and oversubscribed cores slow them down several-fold.
 test: $(VENV)/.installed-test
-	$(PY) -m pytest tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n auto tests
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/train_speed.py

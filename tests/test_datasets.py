@@ -49,6 +49,8 @@ EXPECTED = {
     "lsac": (21791, 19360),
 }
 BUNDLED = ("adult", "german")
+# registered datasets whose file the user supplies (no mirror copy, no recorded hash or rows)
+USER_SUPPLIED = ("health",)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +82,11 @@ def _fresh_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, data_dir: Pat
 
 
 def test_registry_lists_the_datasets() -> None:
-    assert list_datasets() == sorted(EXPECTED)
+    assert list_datasets() == sorted([*EXPECTED, *USER_SUPPLIED])
     assert {"clean", "runner", "runner-fixed"} <= set(list_recipes())
-    for name in list_datasets():
+    for name in USER_SUPPLIED:
+        assert all(f.sha256 is None for f in get_spec(name).files)
+    for name in EXPECTED:
         spec = get_spec(name)
         assert spec.rows == EXPECTED[name][0]
         assert all(len(f.sha256) == 64 for f in spec.files)

@@ -24,6 +24,16 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     "runner": ({"lam": 3.0, "mode": "dp", "neuron_ratio": 0.5}, "dp_gap"),
     "neuron_importance": ({"lam": 3.0, "mode": "dp", "neuron_ratio": 0.5}, "dp_gap"),
     "adversarial": ({"lam": 0.5, "mode": "dp"}, "dp_gap"),
+    # bilevel (paper order); the follower's lr is raised from the paper's 1e-5 for a 6-epoch
+    # run; tests/test_fairbinn.py runs these checks for every mode (reg, bilevel, adv, hybrid)
+    "fairbinn": ({"mode": "bilevel", "fairness_learning_rate": 3e-4}, "dp_gap"),
+    # issue 4: pre-/post-processing baselines and FairNeuron, at their seed settings
+    "oversample": ({}, "eopp_gap"),
+    "reweighing": ({}, "dp_gap"),
+    "fairsmote": ({}, "eopp_gap"),
+    "resampling": ({}, "dp_gap"),
+    "roc": ({"theta": 0.6}, "dp_gap"),
+    "fairneuron": ({}, "dp_gap"),
 }
 METHODS = [cls.name for cls in list_methods()]
 QUICK = TrainConfig(epochs=3, batch_size=256, progress=False)

@@ -120,8 +120,12 @@ def datasets_list(
 def _cell(info: dict[str, Any], col: str) -> Any:
     if col == "source":
         found = [loc["origin"] for f in info.get("local", []) for loc in f.get("locations", [])]
-        return found[0] if found else "download"
+        if found:
+            return found[0]
+        return "download" if any(info.get("download_urls") or []) else "user-supplied"
     v = info.get(col, "")
+    if v is None:
+        return "?"
     if col == "license":
         return str(v).split(" (")[0][:28]
     if isinstance(v, list | tuple):
@@ -174,7 +178,13 @@ def train(
         typer.Option("--data", help="Dataset name (see `fairnn datasets`) or a CSV/parquet path."),
     ],
     method: Annotated[str, typer.Option(help="Method name (see `fairnn methods`).")] = "vanilla",
-    mode: Annotated[str, typer.Option(help="Fairness notion: dp or eo.")] = "dp",
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="Fairness notion: dp or eo. A method whose own mode is something else takes "
+            "other values as that mode (fairbinn: reg, bilevel, adv, hybrid)."
+        ),
+    ] = "dp",
     seed: Annotated[
         int, typer.Option(help="Seed for the split, the initialisation and the batches.")
     ] = 0,
@@ -195,7 +205,9 @@ def train(
         str | None, typer.Option(help="Own data: the label value that counts as positive.")
     ] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", "--batch_size", help="Batch size.")
+    ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     hidden: Annotated[
         list[int] | None,
@@ -218,10 +230,10 @@ def train(
     Method parameters follow as --name value, e.g. `--method gapreg --lam 0.3`.
     """
     from fairnn.experiments import RunSpec, run_spec
+    from fairnn.experiments.run import resolve_mode
 
     _setup_logging(quiet or as_json)
-    if mode not in ("dp", "eo"):
-        raise ConfigError(f"--mode must be dp or eo, got {mode!r}")
+    mode, params = resolve_mode(method, mode, parse_extra(list(ctx.args)))
     overrides = {
         k: v
         for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, select=select).items()
@@ -232,7 +244,7 @@ def train(
         dataset=data,
         recipe=recipe,
         method=method,
-        params=parse_extra(list(ctx.args)),
+        params=params,
         mode=mode,
         seed=seed,
         label=label,

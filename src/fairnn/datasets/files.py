@@ -61,13 +61,15 @@ class DataFile:
     ``path`` is relative to a data directory (``"adult/adult.data"``); its first
     component is the dataset name. ``url`` is where the exact bytes hashed by
     ``sha256`` can be downloaded (``None`` when no such place is known);
+    ``sha256=None`` marks a file the user supplies (no copy fairnn could hash:
+    it is used unverified, and a missing file's error says where to put it);
     ``canonical_url`` is the original distribution when it differs (for example
     when the original is an ``.xls`` or a ``.zip`` and the mirror holds a
     conversion or a member).
     """
 
     path: str
-    sha256: str
+    sha256: str | None
     url: str | None = None
     md5: str | None = None
     size: int | None = None
@@ -310,6 +312,14 @@ def download(file: DataFile, dest: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S)
 def _not_found(file: DataFile, searched: list[str], reason: str) -> DataNotFoundError:
     ddir = data_dir()
     env_hint = f"(currently {ddir})" if ddir is not None else "(currently unset)"
+    if file.sha256 is None:  # a user-supplied file: fairnn has no copy to fetch
+        return DataNotFoundError(
+            f"dataset file {file.path} not found. Searched: "
+            f"{', '.join(searched) if searched else 'nothing'}. fairnn cannot download this file"
+            + (f": {file.note}" if file.note else "")
+            + f". Put your copy at $FAIRNN_DATA_DIR/{file.path} {env_hint}, or at "
+            f"{cache_dir() / file.path}, or pass path=... to the loader."
+        )
     url = file.url or file.canonical_url or "no download URL is recorded"
     lines = [
         f"dataset file {file.path} not found.",
@@ -341,7 +351,7 @@ def locate_file(
     searched: list[str] = []
 
     def found(p: Path, origin: Origin) -> ResolvedFile:
-        if verify_hash:
+        if verify_hash and file.sha256 is not None:
             return ResolvedFile(file, origin, path=p, sha256=verify(file, p), verified=True)
         return ResolvedFile(file, origin, path=p, sha256=None, verified=False)
 

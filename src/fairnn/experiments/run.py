@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fairnn.datasets.core import Splits
+from fairnn.errors import ConfigError
 from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import RunSpec
 from fairnn.methods.base import get_method
@@ -86,9 +87,30 @@ def method_params(spec: RunSpec) -> dict[str, Any]:
     """
     cls = get_method(spec.method)
     params = {**protocol_params(spec.recipe, spec.mode, spec.method, spec.dataset), **spec.params}
-    if "mode" in cls.Params.model_fields and "mode" not in params:
-        params["mode"] = spec.mode
+    key = cls.notion_param
+    if key in cls.Params.model_fields and key not in params:
+        params[key] = spec.mode
     return params
+
+
+def resolve_mode(method: str, mode: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Split a command line's ``--mode`` between the fairness notion and the method's own mode.
+
+    ``dp``/``eo`` is the fairness notion. A method whose own ``mode`` parameter is not
+    the notion (FairBiNN: ``reg``/``bilevel``/``adv``/``hybrid``) receives any other
+    value as that parameter; the notion then comes from the method's notion parameter
+    when given, else ``dp``. Returns ``(notion, params)``.
+    """
+    cls = get_method(method)
+    params = dict(params)
+    fields = cls.Params.model_fields
+    notion_key = cls.notion_param if cls.notion_param in fields else None
+    if mode in ("dp", "eo"):
+        return (params.get(notion_key, mode) if notion_key else mode), params
+    if cls.notion_param != "mode" and "mode" in fields:
+        params["mode"] = mode
+        return (params.get(notion_key, "dp") if notion_key else "dp"), params
+    raise ConfigError(f"--mode must be dp or eo, got {mode!r}")
 
 
 def train_config(spec: RunSpec, overrides: dict[str, Any] | None = None) -> TrainConfig:

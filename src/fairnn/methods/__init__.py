@@ -3,7 +3,19 @@
 Importing this package registers every built-in method.
 """
 
-from fairnn.methods import adversarial, gapreg, runner, vanilla  # noqa: F401  (registration)
+from fairnn.methods import (  # noqa: F401  (registration)
+    adversarial,
+    fairbinn,
+    fairneuron,
+    fairsmote,
+    gapreg,
+    oversample,
+    resampling,
+    reweighing,
+    roc,
+    runner,
+    vanilla,
+)
 from fairnn.methods.base import (
     Architecture,
     Method,

@@ -67,6 +67,9 @@ class Method:
     #: parameters a paper's command line passes to every method (RUNNER's ``--lam``,
     #: ``--neuron_ratio``) that this method does not use: accepted with a warning.
     ignored_params: ClassVar[tuple[str, ...]] = ()
+    #: the parameter that receives a run's fairness notion (``--mode dp|eo``); a method
+    #: whose own ``mode`` means something else (FairBiNN's training mode) names another.
+    notion_param: ClassVar[str] = "mode"
 
     @classmethod
     def repairs(cls) -> bool:

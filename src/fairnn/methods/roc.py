@@ -1,0 +1,223 @@
+"""Reject-option classification (Kamiran, Karim & Zhang, "Decision theory for
+discrimination-aware classification", ICDM 2012, the "Reject Option based
+Classification" (ROC) section; section numbers are not given because the
+paper's text was not at hand, only its descriptions in RUNNER's and
+FairNeuron's material and AIF360's implementation).
+
+A post-processing rule on any trained model's scores ``p = P(y=1|x)``. Decisions
+far from the boundary stand; in the *critical region* ``max(p, 1 − p) ≤ θ``
+(for θ = 0.6, ``p ∈ [0.4, 0.6]``) the unprivileged group gets the favourable
+label 1 and the privileged group the unfavourable label 0. Outside the region
+the usual ``ŷ = 1[p > 0.5]`` holds. The RUNNER README (seed 000) sets θ = 0.6.
+
+* ``theta`` ∈ [0.5, 1]: 0.5 leaves every decision as it is, 1 gives every
+  unprivileged row 1 and every privileged row 0.
+* ``privileged``: a group id or label. By default, the group with the highest
+  rate of the favourable label (y = 1) in the training data; with more than
+  two groups every other group counts as unprivileged (the paper has two).
+* The favourable label is 1.
+* ``search=True``: the variant that chooses θ on the validation split, as
+  AIF360's ``RejectOptionClassification`` does (it also searches the
+  classification threshold; fairnn keeps 0.5). Over ``grid`` (default θ =
+  0.50, 0.51, …, 0.75: FairNeuron's ``Rebuttal/ROC.py`` searches the margin
+  θ − 0.5 over 26 values in [0, 0.25]) it takes the smallest θ whose validation
+  gap (``metric``; default ΔDP in mode ``dp``, ΔEO = |ΔTPR| + |ΔFPR| in mode
+  ``eo``) is at most ``target``; when none is, or no target is given, the θ
+  with the smallest validation gap (ties: the smaller θ, the lighter touch).
+
+The rule (:class:`RejectOption`) is stored in the model's JSON sidecar, so a
+repaired model (``fairnn repair MODEL_DIR --method roc --theta 0.6``) saves,
+loads and decides the same way. ``predict_proba`` is the network's, unchanged;
+``predict`` and every label metric read the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from fairnn.datasets.core import TabularData
+from fairnn.errors import ConfigError
+from fairnn.methods.base import Method, MethodParams, register
+from fairnn.methods.decision import DecisionRule, check_groups
+from fairnn.methods.fitted import FittedModel
+
+#: θ values of the default search: margin θ − 0.5 in 26 steps over [0, 0.25].
+DEFAULT_GRID: tuple[float, ...] = tuple(round(0.5 + 0.01 * i, 2) for i in range(26))
+MODE_METRIC = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
+
+
+class RejectOption(DecisionRule):
+    """``ŷ = 1[p > threshold]``, except in ``max(p, 1 − p) ≤ θ``: unprivileged 1, privileged 0."""
+
+    kind = "reject_option"
+
+    def __init__(
+        self, theta: float, privileged: int, n_groups: int, threshold: float = 0.5
+    ) -> None:
+        if not 0.5 <= theta <= 1.0:
+            raise ConfigError(f"reject option theta must be in [0.5, 1], got {theta}")
+        if not 0 <= privileged < n_groups:
+            raise ConfigError(
+                f"reject option privileged group {privileged} is not in 0..{n_groups - 1}"
+            )
+        self.theta, self.privileged = float(theta), int(privileged)
+        self.n_groups, self.threshold = int(n_groups), float(threshold)
+
+    def critical(self, scores: np.ndarray) -> np.ndarray:
+        p = np.asarray(scores, dtype=np.float64)
+        return np.maximum(p, 1.0 - p) <= self.theta
+
+    def decide(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        p = np.asarray(scores, dtype=np.float64)
+        g = check_groups(groups, len(p), self.n_groups, self.kind)
+        out = (p > self.threshold).astype(np.int64)
+        region = self.critical(p)
+        out[region] = (g[region] != self.privileged).astype(np.int64)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "theta": self.theta,
+            "privileged": self.privileged,
+            "n_groups": self.n_groups,
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RejectOption:
+        return cls(d["theta"], d["privileged"], d["n_groups"], d.get("threshold", 0.5))
+
+
+class RocParams(MethodParams):
+    theta: float = Field(0.6, ge=0.5, le=1.0, description="critical region max(p, 1−p) ≤ θ")
+    privileged: int | str | None = Field(
+        None, description="privileged group id or label (default: highest P(y=1) on train)"
+    )
+    search: bool = Field(False, description="choose θ on validation instead of using theta")
+    mode: Literal["dp", "eo"] = Field("dp", description="the gap the search targets by default")
+    metric: str | None = Field(None, description="gap metric for the search (default by mode)")
+    target: float | None = Field(None, ge=0, description="smallest θ with val gap ≤ target")
+    grid: list[float] | None = Field(None, description="θ values to search (default 0.50..0.75)")
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("grid is empty")
+            bad = [t for t in v if not 0.5 <= t <= 1.0]
+            if bad:
+                raise ValueError(f"grid values must be in [0.5, 1], got {bad}")
+        return v
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from fairnn.metrics import METRICS
+
+        spec = METRICS.get(v)
+        if spec is None or not spec.is_group_metric or spec.higher_is_better:
+            gaps = sorted(
+                k for k, s in METRICS.items() if s.is_group_metric and not s.higher_is_better
+            )
+            raise ValueError(f"metric must be a group gap (lower is better), one of {gaps}")
+        return v
+
+
+def resolve_privileged(privileged: int | str | None, train: TabularData) -> int:
+    """The privileged group id: given, or the group with the highest P(y=1) on ``train``."""
+    labels = train.groups.labels
+    if privileged is None:
+        y, s = train.y.detach().cpu().numpy(), train.s.detach().cpu().numpy()
+        n = np.bincount(s, minlength=len(labels))
+        pos = np.bincount(s, weights=y, minlength=len(labels))
+        rate = np.where(n > 0, pos / np.maximum(n, 1), -np.inf)
+        return int(np.argmax(rate))
+    if isinstance(privileged, str):
+        if privileged in labels:
+            return labels.index(privileged)
+        if privileged.isdigit():
+            privileged = int(privileged)
+        else:
+            raise ConfigError(
+                f"method 'roc' parameter 'privileged': {privileged!r} is not a group; "
+                f"groups: {list(labels)}"
+            )
+    if not 0 <= privileged < len(labels):
+        raise ConfigError(
+            f"method 'roc' parameter 'privileged': group id {privileged} is not in "
+            f"0..{len(labels) - 1} ({list(labels)})"
+        )
+    return int(privileged)
+
+
+def search_theta(
+    scores: np.ndarray,
+    data: TabularData,
+    privileged: int,
+    metric: str,
+    grid: list[float] | tuple[float, ...],
+    target: float | None,
+) -> tuple[float, dict[float, float]]:
+    """θ from ``grid`` for ``data`` (validation): smallest θ meeting ``target``, else least gap."""
+    from fairnn.metrics import evaluate
+
+    y, s, labels = data.y.cpu().numpy(), data.s.cpu().numpy(), data.group_labels()
+    gaps: dict[float, float] = {}
+    for theta in sorted(grid):
+        rule = RejectOption(theta, privileged, data.groups.n_groups)
+        vals = evaluate(
+            y, scores, sensitive_features=labels, metrics=[metric], y_pred=rule.decide(scores, s)
+        )
+        gaps[theta] = float(vals[metric])
+    finite = {t: g for t, g in gaps.items() if np.isfinite(g)}
+    if not finite:
+        raise ConfigError(f"roc search: {metric} is undefined on the validation split for every θ")
+    if target is not None:
+        meeting = [t for t, g in finite.items() if g <= target]
+        if meeting:
+            return min(meeting), gaps
+    best = min(finite.values())
+    return min(t for t, g in finite.items() if g == best), gaps
+
+
+@register
+class RejectOptionClassification(Method):
+    """Reject-option classification (Kamiran, Karim & Zhang, ICDM 2012)."""
+
+    name = "roc"
+    aliases = ("ROC", "reject_option")
+    stage = "post"
+    Params = RocParams
+    paper = "Kamiran, Karim & Zhang, ICDM 2012 (Reject Option based Classification)"
+
+    def finish(
+        self, fitted: FittedModel, train: TabularData, val: TabularData | None
+    ) -> FittedModel:
+        p: RocParams = self.params  # type: ignore[assignment]
+        if fitted.task != "binary":
+            raise ConfigError("method 'roc' post-processes binary decisions; this model regresses")
+        privileged = resolve_privileged(p.privileged, train)
+        theta, info = p.theta, {"privileged": privileged}
+        if p.search:
+            if val is None:
+                raise ConfigError(
+                    "method 'roc' with search=True chooses θ on a validation split; pass val"
+                )
+            metric = p.metric or MODE_METRIC[p.mode]
+            theta, gaps = search_theta(
+                fitted.predict_proba(val), val, privileged, metric, p.grid or DEFAULT_GRID, p.target
+            )
+            info.update(
+                metric=metric, target=p.target, val_gaps={str(t): g for t, g in gaps.items()}
+            )
+        info["theta"] = theta
+        rule = RejectOption(theta, privileged, train.groups.n_groups, fitted.threshold)
+        return replace(fitted, decision=rule, training={**fitted.training, "roc": info})
