@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from fairnn.experiments.tables import LABELS  # noqa: E402
 
@@ -35,12 +36,17 @@ def metric_bars(
     ax.set_title(title, fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Figure, path: str | Path) -> list[Path]:
+    """Lay out ``fig``, write it as PNG and SVG beside ``path`` (suffix replaced), close it."""
     fig.tight_layout()
     base = Path(path).with_suffix("")
     written = []
     for ext in (".png", ".svg"):
-        p = base.with_suffix(ext)
-        fig.savefig(p)
-        written.append(p)
+        out = base.with_suffix(ext)
+        fig.savefig(out)
+        written.append(out)
     plt.close(fig)
     return written

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from fairnn.experiments.plots import save_figure  # noqa: E402
 from fairnn.experiments.reproductions import register
 
 log = logging.getLogger(__name__)
@@ -296,14 +297,7 @@ def plot(summary: dict[str, Any], path: Path) -> list[Path]:
     ax.set_title("FairBiNN on Adult: accuracy vs ΔDP (mean over seeds)", fontsize=10)
     ax.legend(fontsize=6.5, frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    written = []
-    for ext in (".png", ".svg"):
-        p = path.with_suffix(ext)
-        fig.savefig(p)
-        written.append(p)
-    plt.close(fig)
-    return written
+    return save_figure(fig, path)
 
 
 def _fmt(ms: tuple[float, float], pct: bool = False) -> str:

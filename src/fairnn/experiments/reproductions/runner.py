@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
+from fairnn.experiments.plots import save_figure  # noqa: E402
 from fairnn.experiments.reproductions import register  # noqa: E402
 from fairnn.experiments.run import run_spec  # noqa: E402
 from fairnn.experiments.spec import RunSpec  # noqa: E402
@@ -127,14 +128,7 @@ def plot(
             ax.set_ylabel("AP (test)", fontsize=8)
             ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    written = []
-    for ext in (".png", ".svg"):
-        p = path.with_suffix(ext)
-        fig.savefig(p)
-        written.append(p)
-    plt.close(fig)
-    return written
+    return save_figure(fig, path)
 
 
 @register(
