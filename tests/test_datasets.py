@@ -82,7 +82,8 @@ def _fresh_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, data_dir: Pat
 
 
 def test_registry_lists_the_datasets() -> None:
-    assert list_datasets() == sorted([*EXPECTED, *USER_SUPPLIED])
+    tabular = [n for n in list_datasets() if get_spec(n).loader is None]  # images/text: issue 7
+    assert tabular == sorted([*EXPECTED, *USER_SUPPLIED])
     assert {"clean", "runner", "runner-fixed"} <= set(list_recipes())
     for name in USER_SUPPLIED:
         assert all(f.sha256 is None for f in get_spec(name).files)

@@ -119,6 +119,8 @@ def datasets_list(
 
 def _cell(info: dict[str, Any], col: str) -> Any:
     if col == "source":
+        if not info.get("files"):
+            return "generated"
         found = [loc["origin"] for f in info.get("local", []) for loc in f.get("locations", [])]
         if found:
             return found[0]
@@ -216,6 +218,14 @@ def train(
     select: Annotated[
         str | None, typer.Option(help="Model selection: last, loss or a metric name.")
     ] = None,
+    arch: Annotated[
+        str | None,
+        typer.Option(help="Image/text data: cnn or preact_resnet; text or transformer."),
+    ] = None,
+    width: Annotated[
+        int | None,
+        typer.Option(help="Image/text data: CNN channels, ResNet width k, or embedding dim."),
+    ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     out: Annotated[
         Path | None, typer.Option(help="Save the model (safetensors + JSON) here.")
@@ -239,7 +249,8 @@ def train(
         for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, select=select).items()
         if v is not None
     }
-    arch = {"hidden": list(hidden)} if hidden else {}
+    arch_d: dict[str, Any] = {"hidden": list(hidden)} if hidden else {}
+    arch_d.update({k: v for k, v in dict(type=arch, width=width).items() if v is not None})
     spec = RunSpec.make(
         dataset=data,
         recipe=recipe,
@@ -253,7 +264,7 @@ def train(
         continuous=list(continuous) if continuous else None,
         positive_label=_parse_scalar(positive_label) if positive_label is not None else None,
         train=overrides,
-        architecture=arch,
+        architecture=arch_d,
     )
     result = run_spec(
         spec, out=out, runtime={"device": device, "progress": not quiet and not as_json}
@@ -398,6 +409,170 @@ def reproduce(
     )
     typer.echo(report.read_text(encoding="utf-8"))
     typer.echo(f"\nreport written to {report}")
+
+
+# -- sweeps, results, reports ---------------------------------------------------
+@app.command("sweep")
+@friendly
+def sweep(
+    file: Annotated[Path, typer.Argument(help="A sweep file (YAML); see docs/sweeps.md.")],
+    workers: Annotated[int, typer.Option(help="Runs at a time (worker processes).")] = 1,
+    backend: Annotated[
+        str, typer.Option(help="local (worker processes here) or dask (a Dask cluster).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address; without it a LocalCluster is started."),
+    ] = None,
+    db: Annotated[Path, typer.Option(help="Results database (SQLite).")] = Path(
+        "fairnn-results.db"
+    ),
+    save_models: Annotated[
+        Path | None, typer.Option("--save-models", help="Save every model under DIR/RUN_KEY.")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run again the runs recorded as failed.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count the runs; run nothing.")
+    ] = False,
+    threads: Annotated[
+        int | None, typer.Option(help="Torch threads per worker (default: cores / workers).")
+    ] = None,
+    device: Annotated[
+        str, typer.Option(help="cpu, cuda or cuda:N (not part of a run's key).")
+    ] = "cpu",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run every spec of a sweep file that the results database does not hold yet."""
+    from fairnn.experiments.executors import SweepInterrupted, run_specs
+    from fairnn.experiments.store import ResultStore
+    from fairnn.experiments.sweep import load_sweep
+
+    spec = load_sweep(file)
+    with ResultStore(db) as store:
+        todo = store.missing(spec.specs, retry_failed=retry_failed)
+        typer.echo(
+            f"sweep {spec.name!r}: {len(spec)} runs, {len(spec) - len(todo)} already in {db}, "
+            f"{len(todo)} to run"
+        )
+        if dry_run:
+            return
+        try:
+            summary = run_specs(
+                spec.specs,
+                store,
+                backend=backend,  # type: ignore[arg-type]
+                workers=workers,
+                scheduler=scheduler,
+                sweep=spec.name,
+                retry_failed=retry_failed,
+                models_dir=save_models,
+                progress=not quiet,
+                threads=threads,
+                device=device,
+            )
+        except SweepInterrupted as e:
+            typer.echo(str(e), err=True)
+            raise typer.Exit(130) from None
+    typer.echo(f"done: {summary.done}, failed: {summary.failed}, skipped: {summary.skipped}")
+    if summary.failed:
+        typer.echo(f"see the errors with: fairnn results --db {db} --status failed")
+
+
+@app.command("results")
+@friendly
+def results(
+    db: Annotated[Path, typer.Option(help="Results database (SQLite).")] = Path(
+        "fairnn-results.db"
+    ),
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")] = "table",
+    out: Annotated[
+        Path | None, typer.Option(help="Write here instead of printing (needed for parquet).")
+    ] = None,
+    dataset: Annotated[list[str] | None, typer.Option(help="Only this dataset (repeat).")] = None,
+    method: Annotated[list[str] | None, typer.Option(help="Only this method (repeat).")] = None,
+    recipe: Annotated[list[str] | None, typer.Option(help="Only this recipe (repeat).")] = None,
+    mode: Annotated[list[str] | None, typer.Option(help="Only this notion: dp, eo.")] = None,
+    seed: Annotated[list[int] | None, typer.Option(help="Only this seed (repeat).")] = None,
+    status: Annotated[str | None, typer.Option(help="Only done or failed runs.")] = None,
+    sweep_name: Annotated[str | None, typer.Option("--sweep", help="Only this sweep.")] = None,
+    split: Annotated[
+        list[str] | None, typer.Option(help="Metric splits to show (table: test by default).")
+    ] = None,
+) -> None:
+    """Show the runs in a results database, one row per run."""
+    from fairnn.experiments.store import ResultStore, runs_frame
+
+    if fmt not in ("table", "csv", "json", "parquet"):
+        raise ConfigError(f"--format must be table, csv, json or parquet, got {fmt!r}")
+    with ResultStore(db, create=False) as store:
+        rows = store.runs(
+            dataset=dataset,
+            method=method,
+            recipe=recipe,
+            mode=mode,
+            seed=seed,
+            status=status,
+            sweep=sweep_name,
+        )
+    if fmt == "json":
+        text = json.dumps(
+            [
+                {k: v for k, v in r.items() if k != "spec"} | {"spec": json.loads(r["spec"])}
+                for r in rows
+            ],
+            default=str,
+        )
+    elif fmt == "table":
+        splits = split or ["test"]
+        head = ["key", "dataset", "method", "params", "mode", "seed", "status"]
+        metric_cols = [f"{s}.{m}" for s in splits for m in REPORT_METRICS]
+        body = []
+        for r in rows:
+            cells = [str(r[c]) if c != "params" else json.dumps(r["params"]) for c in head]
+            for s in splits:
+                vals = r["metrics"].get(s, {})
+                cells += [f"{vals[m]:.4f}" if m in vals else "-" for m in REPORT_METRICS]
+            if r["status"] == "failed":
+                cells[-1] += "  " + (r["error"] or "unknown error").strip().splitlines()[-1][:80]
+            body.append(cells)
+        text = text_table(head + metric_cols, body, numeric=False) if body else "(no runs)"
+    else:
+        frame = runs_frame(rows, split)
+        if fmt == "parquet":
+            if out is None:
+                raise ConfigError("--format parquet writes a file: give --out FILE.parquet")
+            frame.to_parquet(out, index=False)
+            typer.echo(f"{len(frame)} runs written to {out}")
+            return
+        text = frame.to_csv(index=False)
+    if out is not None:
+        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        typer.echo(f"{len(rows)} runs written to {out}")
+    else:
+        typer.echo(text.rstrip("\n"))
+
+
+@app.command("report")
+@friendly
+def report(
+    out: Annotated[Path, typer.Option(help="Folder for the figures, tables and index.html.")],
+    db: Annotated[Path, typer.Option(help="Results database (SQLite).")] = Path(
+        "fairnn-results.db"
+    ),
+    split: Annotated[str, typer.Option(help="Split the report scores.")] = "test",
+    dataset: Annotated[list[str] | None, typer.Option(help="Only this dataset (repeat).")] = None,
+    sweep_name: Annotated[str | None, typer.Option("--sweep", help="Only this sweep.")] = None,
+) -> None:
+    """Pareto fronts, hypervolumes and mean ± std tables over seeds, as an HTML page."""
+    from fairnn.experiments.report import write_report
+    from fairnn.experiments.store import ResultStore
+
+    with ResultStore(db, create=False) as store:
+        rows = store.runs(dataset=dataset, sweep=sweep_name, status="done")
+    page = write_report(rows, out, split=split)
+    typer.echo(f"report written to {page}")
 
 
 # -- demo ----------------------------------------------------------------------

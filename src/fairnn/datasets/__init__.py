@@ -26,7 +26,15 @@ from fairnn.datasets.api import (
     load_raw,
     read_table,
 )
-from fairnn.datasets.core import Feature, FeatureMeta, GroupInfo, Splits, TabularData
+from fairnn.datasets.core import (
+    Feature,
+    FeatureMeta,
+    GroupInfo,
+    LazyImages,
+    Splits,
+    TabularData,
+    TensorData,
+)
 from fairnn.datasets.files import DataFile
 from fairnn.datasets.preprocess import (
     Preprocessor,
@@ -49,11 +57,13 @@ __all__ = [
     "Feature",
     "FeatureMeta",
     "GroupInfo",
+    "LazyImages",
     "Preprocessor",
     "RecipeOptions",
     "RunnerAdultPreprocessor",
     "Splits",
     "TabularData",
+    "TensorData",
     "build_splits",
     "clean_splits",
     "dataset_info",

@@ -30,7 +30,7 @@ from fairnn.datasets.splits import (
     build_splits,
     check_fractions,
 )
-from fairnn.errors import DataNotFoundError, DatasetError, InvalidValueError
+from fairnn.errors import ConfigError, DataNotFoundError, DatasetError, InvalidValueError
 
 __all__ = [
     "dataset_info",
@@ -154,8 +154,22 @@ def load_dataset(
         row counts, groups, notes).
     """
     spec = get_spec(name)
-    fn = get_recipe(recipe)
     check_fractions(val_size, test_size)
+    if spec.loader is not None:  # image and text data: the loader builds the splits
+        return _load_tensor_dataset(
+            spec,
+            recipe,
+            seed,
+            sensitive,
+            path,
+            data_dir,
+            verify,
+            download,
+            val_size,
+            test_size,
+            options,
+        )
+    fn = get_recipe(recipe)
     files = locate_files(
         spec.files, path=path, data_dir_arg=data_dir, verify_hash=verify, allow_download=download
     )
@@ -189,16 +203,64 @@ def load_dataset(
     return splits
 
 
+def _load_tensor_dataset(
+    spec: DatasetSpec,
+    recipe: str,
+    seed: int,
+    sensitive: str | Sequence[str] | None,
+    path: PathArg,
+    data_dir: str | os.PathLike[str] | None,
+    verify: bool,
+    download: bool,
+    val_size: float,
+    test_size: float,
+    options: dict[str, Any],
+) -> Splits:
+    """Image and text datasets (``spec.loader``): no raw frame, no recipe."""
+    if recipe not in ("clean", spec.name):
+        raise ConfigError(
+            f"dataset {spec.name!r} has no recipe {recipe!r}; its loader takes options instead"
+        )
+    files = locate_files(
+        spec.files, path=path, data_dir_arg=data_dir, verify_hash=verify, allow_download=download
+    )
+    sens = _as_tuple(sensitive)
+    splits = spec.loader(  # type: ignore[misc]
+        files,
+        seed=int(seed),
+        sensitive=sens[0] if sens and len(sens) == 1 else sens,
+        val_size=float(val_size),
+        test_size=float(test_size),
+        **options,
+    )
+    from fairnn import __version__
+
+    splits.info.update(
+        {
+            "dataset": spec.name,
+            "source": spec.name,
+            "title": spec.title,
+            "recipe": recipe,
+            "seed": int(seed),
+            "files": [files[f.name].describe() for f in spec.files],
+            "license": spec.license,
+            "citation": spec.citation,
+            "fairnn_version": __version__,
+        }
+    )
+    return splits
+
+
 def dataset_info(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """What fairnn knows about a dataset, and whether its files are present locally (and
     where), without hashing, decompressing or downloading anything."""
     spec = get_spec(name)
     info = spec.to_info()
     local = [find_local(f, data_dir_arg=data_dir) for f in spec.files]
-    first = spec.files[0]
+    first = spec.files[0] if spec.files else None
     info.update(
         {
-            "source_url": first.canonical_url or first.url,
+            "source_url": None if first is None else first.canonical_url or first.url,
             "download_urls": [f.url for f in spec.files],
             "bundled": spec.name in BUNDLED_DATASETS,
             "present": all(x["present"] for x in local),

@@ -246,3 +246,153 @@ class Splits:
     @property
     def groups(self) -> GroupInfo:
         return self.train.groups
+
+
+# ---------------------------------------------------------------------------
+# image and text data: the same shape (X, y, s, groups) with X of any rank
+
+Modality = Literal["image", "text"]
+
+
+class LazyImages:
+    """Image files read on demand: ``images[idx]`` loads rows ``idx`` as a float tensor.
+
+    Stands in for ``X`` when a real image dataset would not fit in memory
+    (CelebA: 200k images). Indexing with integer indices, a boolean mask or a
+    slice returns a ``(len(idx), C, H, W)`` float32 tensor in ``[0, 1]`` on
+    :attr:`device`; :meth:`select` returns a lazy subset instead. ``loader``
+    maps one path to a ``(C, H, W)`` tensor; a missing file raises an error
+    naming it.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        shape: tuple[int, int, int],
+        loader: Any,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.paths = list(paths)
+        self.item_shape = tuple(int(v) for v in shape)
+        self.loader = loader
+        self._device = torch.device(device)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def shape(self) -> torch.Size:
+        return torch.Size((len(self.paths), *self.item_shape))
+
+    @property
+    def ndim(self) -> int:
+        return 1 + len(self.item_shape)
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    dtype = torch.float32
+
+    def _indices(self, idx: Any) -> list[int]:
+        if isinstance(idx, slice):
+            return list(range(len(self.paths)))[idx]
+        if isinstance(idx, int):
+            return [idx]
+        t = torch.as_tensor(np.asarray(idx) if not isinstance(idx, torch.Tensor) else idx)
+        if t.dtype == torch.bool:
+            t = t.nonzero().flatten()
+        return [int(i) for i in t.cpu().tolist()]
+
+    def select(self, idx: Any) -> LazyImages:
+        """A lazy subset (no file is read)."""
+        return LazyImages(
+            [self.paths[i] for i in self._indices(idx)], self.item_shape, self.loader, self._device
+        )
+
+    def __getitem__(self, idx: Any) -> torch.Tensor:
+        rows = self._indices(idx)
+        if not rows:
+            return torch.zeros((0, *self.item_shape), device=self._device)
+        return torch.stack([self.loader(self.paths[i]) for i in rows]).to(self._device)
+
+    def to(self, device: str | torch.device) -> LazyImages:
+        return LazyImages(self.paths, self.item_shape, self.loader, device)
+
+    def new_zeros(self, size: Any) -> torch.Tensor:
+        return torch.zeros(size, device=self._device)
+
+
+def _take(x: Any, idx: torch.Tensor) -> Any:
+    return x.select(idx) if isinstance(x, LazyImages) else x[idx.to(x.device)]
+
+
+@dataclass
+class TensorData(TabularData):
+    """Image or text data in the shape every layer shares.
+
+    ``X`` is ``(n, C, H, W)`` float32 images in ``[0, 1]`` (a tensor, or
+    :class:`LazyImages` read on demand) or ``(n, L)`` int64 token ids (0 is
+    padding). ``features`` has one entry per ``X.shape[1]``: the colour
+    channels of an image, or the token positions of a text (kind ``integer``,
+    bounds ``[0, vocab_size - 1]``): what a trigger may change.
+    ``attrs`` holds extra per-row attributes (all 40 CelebA attributes,
+    Waterbirds' ``y``/``place``, Civil Comments' identity columns) as tensors
+    of length ``n``; ``vocab`` is the token list of a text dataset.
+    """
+
+    modality: Modality = "image"
+    attrs: dict[str, torch.Tensor] = field(default_factory=dict)
+    vocab: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = self.X.shape[0]
+        if self.X.ndim < 2 or self.X.shape[1] != len(self.features):
+            raise InvalidValueError(
+                f"X has shape {tuple(self.X.shape)} but the feature metadata lists "
+                f"{len(self.features)} entries for its second axis"
+            )
+        for field_name in ("y", "s", "sample_weight"):
+            t = getattr(self, field_name)
+            if t is not None and tuple(t.shape) != (n,):
+                raise InvalidValueError(
+                    f"{field_name} must have shape ({n},) to match X, got {tuple(t.shape)}"
+                )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.X.shape[1:])
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def subset(self, idx: torch.Tensor | np.ndarray | Sequence[int]) -> TensorData:
+        idx_t = torch.as_tensor(np.asarray(idx) if not isinstance(idx, torch.Tensor) else idx)
+        if idx_t.dtype == torch.bool:
+            idx_t = idx_t.nonzero().flatten()
+        idx_c = idx_t.to(self.y.device)
+        w = None if self.sample_weight is None else self.sample_weight[idx_c]
+        attrs = {k: v[idx_t.to(v.device)] for k, v in self.attrs.items()}
+        return replace(
+            self,
+            X=_take(self.X, idx_t),
+            y=self.y[idx_c],
+            s=self.s[idx_c],
+            sample_weight=w,
+            attrs=attrs,
+        )
+
+    def to(self, device: str | torch.device) -> TensorData:
+        w = None if self.sample_weight is None else self.sample_weight.to(device)
+        return replace(
+            self, X=self.X.to(device), y=self.y.to(device), s=self.s.to(device), sample_weight=w
+        )
+
+    def numpy(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        X = self.X[:] if isinstance(self.X, LazyImages) else self.X
+        return (
+            X.detach().cpu().numpy(),
+            self.y.detach().cpu().numpy(),
+            self.s.detach().cpu().numpy(),
+        )

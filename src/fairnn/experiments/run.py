@@ -76,7 +76,14 @@ def load_splits(spec: RunSpec) -> Splits:
             name=Path(spec.dataset).stem,
             source=spec.dataset,
         )
-    return load_dataset(spec.dataset, recipe=spec.recipe, seed=spec.seed, sensitive=spec.sensitive)
+    from fairnn.datasets import get_spec
+
+    extra = {}
+    if spec.label is not None and get_spec(spec.dataset).loader is not None:
+        extra["target"] = spec.label  # image/text data: --label picks the target (CelebA)
+    return load_dataset(
+        spec.dataset, recipe=spec.recipe, seed=spec.seed, sensitive=spec.sensitive, **extra
+    )
 
 
 def method_params(spec: RunSpec) -> dict[str, Any]:

@@ -44,6 +44,10 @@ class Architecture(BaseModel):
     hidden: list[int] = Field(default_factory=lambda: [200, 200])
     activation: Literal["relu", "sigmoid", "tanh"] = "relu"
     dropout: float = Field(0.0, ge=0, lt=1)
+    #: image/text data: "cnn" or "preact_resnet"; "text" or "transformer" (default: the
+    #: first of each); ``width`` is the CNN's channels, the ResNet's k or the embedding dim
+    type: str | None = None
+    width: int | None = Field(None, ge=1)
 
 
 def validate_model(model_cls: type[BaseModel], values: dict[str, Any], what: str) -> Any:
@@ -95,6 +99,16 @@ class Method:
         return train
 
     def build_network(self, train: TabularData, architecture: Architecture) -> nn.Module:
+        if getattr(train, "modality", "tabular") != "tabular":
+            from fairnn.nn.registry import network_for_data
+
+            return network_for_data(
+                train,
+                architecture.type,
+                width=architecture.width,
+                hidden=architecture.hidden,
+                dropout=architecture.dropout,
+            )
         return MLP(
             train.n_features, architecture.hidden, architecture.activation, architecture.dropout
         )
@@ -189,7 +203,7 @@ def check_training_data(data: TabularData, split: str) -> None:
     """Errors that name the split and the fix, before any tensor math runs."""
     if len(data) == 0:
         raise InvalidValueError(f"the {split} split has no rows")
-    if not torch.isfinite(data.X).all():
+    if isinstance(data.X, torch.Tensor) and not torch.isfinite(data.X).all():
         bad = (~torch.isfinite(data.X)).any(0).nonzero().flatten().tolist()
         names = [data.features.names[i] for i in bad[:5]]
         raise InvalidValueError(

@@ -25,7 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 import fairnn
-from fairnn.datasets.core import FeatureMeta, GroupInfo, TabularData
+from fairnn.datasets.core import FeatureMeta, GroupInfo, LazyImages, TabularData
 from fairnn.errors import InvalidValueError, ModelFileError
 from fairnn.methods.decision import DecisionRule, rule_from_dict
 from fairnn.nn.registry import architecture_of, build_network
@@ -98,21 +98,25 @@ class FittedModel:
     def _as_tensor(self, X: Any) -> torch.Tensor:
         if isinstance(X, TabularData):
             X = X.X
+        device = next(self.network.parameters()).device
+        if isinstance(X, LazyImages):  # image files read batch by batch
+            return X.to(device)  # type: ignore[return-value]
         t = torch.as_tensor(
             np.asarray(X, dtype=np.float32) if not isinstance(X, torch.Tensor) else X
         )
-        if t.ndim != 2 or t.shape[1] != self.features.dim:
+        # (n, d) tabular rows; (n, C, H, W) images and (n, L) token ids: axis 1 is the features
+        if t.ndim < 2 or t.shape[1] != self.features.dim:
             raise InvalidValueError(
                 f"X has shape {tuple(t.shape)} but this model takes (n, {self.features.dim}) "
                 f"inputs ({self.features.dim} features: {', '.join(self.features.names[:5])}, ...)"
             )
         if not torch.isfinite(t).all():
             raise InvalidValueError("X contains NaN or inf; impute or drop those rows first")
-        device = next(self.network.parameters()).device
         return t.to(device=device, dtype=torch.float32)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        logits = predict_logits(self.network, self._as_tensor(X))
+        t = self._as_tensor(X)
+        logits = predict_logits(self.network, t, 65536 if t.ndim == 2 else 256)  # type: ignore[arg-type]
         return scores_from_logits(logits, self.task).detach().cpu().double().numpy()
 
     def predict(self, X: Any, s: Any = None) -> np.ndarray:

@@ -12,10 +12,18 @@ from typing import Any
 
 from torch import nn
 
-from fairnn.errors import ModelFileError
+from fairnn.errors import ConfigError, ModelFileError
+from fairnn.nn.cnn import SmallCNN
 from fairnn.nn.mlp import MLP
+from fairnn.nn.resnet import PreActResNet
+from fairnn.nn.text import TextClassifier
 
-_BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {"mlp": MLP.from_config}
+_BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
+    "mlp": MLP.from_config,
+    "cnn": SmallCNN.from_config,
+    "preact_resnet": PreActResNet.from_config,
+    "text": TextClassifier.from_config,
+}
 
 
 def register_architecture(name: str, builder: Callable[[dict[str, Any]], nn.Module]) -> None:
@@ -44,3 +52,46 @@ def build_network(arch: dict[str, Any]) -> nn.Module:
         return _BUILDERS[kind](arch)
     except (TypeError, ValueError, KeyError) as e:
         raise ModelFileError(f"the model file's architecture {arch} is invalid: {e}") from None
+
+
+IMAGE_ARCHITECTURES = ("cnn", "preact_resnet")
+TEXT_ARCHITECTURES = ("text", "transformer")
+
+
+def network_for_data(
+    data: Any,
+    kind: str | None = None,
+    *,
+    width: int | None = None,
+    hidden: list[int] | None = None,
+    dropout: float = 0.0,
+) -> nn.Module:
+    """A fresh network for image or text data (``data.modality``).
+
+    Images: ``cnn`` (default; ``width`` = first block's channels, 16) or
+    ``preact_resnet`` (PreAct ResNet-18, ``width`` = k, 64). Text: ``text`` (default,
+    mean-pooled embeddings; ``width`` = embedding dim, 64) or ``transformer`` (a
+    one-layer transformer encoder); ``hidden[0]`` sizes the head.
+    """
+    modality = getattr(data, "modality", "tabular")
+    if modality == "image":
+        kind = kind or "cnn"
+        channels = int(data.X.shape[1])
+        if kind == "cnn":
+            return SmallCNN(channels, width or 16, dropout=dropout, hidden=(hidden or [64])[0])
+        if kind in ("preact_resnet", "resnet", "resnet18"):
+            return PreActResNet(width or 64, channels)
+        raise ConfigError(f"architecture {kind!r} does not take images; use {IMAGE_ARCHITECTURES}")
+    if modality == "text":
+        kind = kind or "text"
+        if kind not in TEXT_ARCHITECTURES:
+            raise ConfigError(f"architecture {kind!r} does not take text; use {TEXT_ARCHITECTURES}")
+        return TextClassifier(
+            max(int(data.vocab_size), 2),
+            dim=width or 64,
+            hidden=(hidden or [64])[0],
+            encoder="transformer" if kind == "transformer" else "bag",
+            max_len=max(int(data.X.shape[1]), 16),
+            dropout=dropout,
+        )
+    raise ConfigError(f"no default network for {modality!r} data; tabular data trains an MLP")

@@ -194,7 +194,9 @@ class _Selector:
     def value(self, model: nn.Module) -> dict[str, float]:
         if self.val is None:
             return {}
-        logits = predict_logits(model, self.val.X, self.config.eval_batch_size)
+        # images and texts: smaller chunks (activations, and lazily read image files)
+        size = self.config.eval_batch_size if self.val.X.ndim == 2 else 256
+        logits = predict_logits(model, self.val.X, min(self.config.eval_batch_size, size))
         out = {"val_loss": float(primary_loss(logits, self.val.y, None, self.val.task))}
         if self.name in ("last", "loss"):
             return out

@@ -1,0 +1,287 @@
+"""Run a sweep's missing specs on local worker processes or a Dask cluster.
+
+Workers only compute; the parent process alone writes to the results store,
+one transaction per finished run. So a sweep stopped at any moment (Ctrl-C,
+``kill -9``) keeps every finished run and, restarted, runs only the rest.
+
+Each worker sets ``torch.set_num_threads`` so that workers × threads does not
+exceed the machine's cores.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from fairnn.errors import ConfigError, FairnnError
+from fairnn.experiments.spec import RunSpec
+from fairnn.experiments.store import ResultStore
+
+Backend = Literal["local", "dask"]
+
+
+class SweepInterrupted(FairnnError):
+    """The sweep was stopped (Ctrl-C); finished runs are kept."""
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Torch threads for each of ``workers`` so that they do not oversubscribe the cores."""
+    return max(1, (cores or cpu_count()) // max(1, workers))
+
+
+def execute(
+    spec_json: str, threads: int | None = 1, models_dir: str | None = None, device: str = "cpu"
+) -> dict[str, Any]:
+    """Run one spec in this process; never raises for a failing run, returns its outcome."""
+    import torch
+
+    from fairnn.experiments.run import run_spec
+
+    if threads is None:  # on a remote Dask worker: share its machine's cores among its threads
+        threads = _dask_worker_threads()
+    torch.set_num_threads(max(1, threads))
+    started = time.time()
+    t0 = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    spec = RunSpec.model_validate_json(spec_json)
+    try:
+        out = Path(models_dir) / spec.key() if models_dir else None
+        result = run_spec(spec, out=out, runtime={"progress": False, "device": device})
+    except Exception as e:  # a failing run is recorded, the sweep goes on
+        error = (
+            f"{type(e).__name__}: {e}"
+            if isinstance(e, FairnnError)
+            else "".join(traceback.format_exception(e)).strip()
+        )
+        return {
+            "status": "failed",
+            "error": error,
+            "wall_s": time.perf_counter() - t0,
+            "started_at": started,
+            "finished_at": time.time(),
+            "worker": worker,
+        }
+    return {
+        "status": "done",
+        "metrics": result.metrics,
+        "time_s": result.time_s,
+        "wall_s": time.perf_counter() - t0,
+        "started_at": started,
+        "finished_at": time.time(),
+        "model_path": result.model_path,
+        "worker": worker,
+    }
+
+
+def _dask_worker_threads() -> int:
+    try:
+        from distributed import get_worker
+
+        return threads_per_worker(get_worker().state.nthreads)
+    except Exception:  # pragma: no cover - not on a dask worker
+        return 1
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    torch.set_num_threads(threads)
+
+
+@dataclass
+class SweepSummary:
+    total: int
+    skipped: int
+    done: int = 0
+    failed: int = 0
+
+    @property
+    def ran(self) -> int:
+        return self.done + self.failed
+
+
+def run_specs(
+    specs: Sequence[RunSpec],
+    store: ResultStore,
+    *,
+    backend: Backend = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+    sweep: str | None = None,
+    retry_failed: bool = False,
+    models_dir: str | Path | None = None,
+    progress: bool = True,
+    threads: int | None = None,
+    device: str = "cpu",
+    on_result: Callable[[RunSpec, dict[str, Any]], None] | None = None,
+) -> SweepSummary:
+    """Run the specs the store does not hold yet and record each as it finishes.
+
+    ``threads`` sets torch's threads per worker (default: the cores divided by
+    ``workers``); ``device`` (cpu, cuda, cuda:N) does not change a run's key;
+    ``on_result(spec, outcome)`` is called after each run is recorded.
+    """
+    from tqdm.auto import tqdm
+
+    if workers < 1:
+        raise ConfigError(f"--workers must be ≥ 1, got {workers}")
+    if backend not in ("local", "dask"):
+        raise ConfigError(f"--backend must be local or dask, got {backend!r}")
+    from fairnn.training.config import TrainConfig
+
+    TrainConfig.make(device=device)  # a bad device is one error now, not one per run
+    todo = store.missing(specs, retry_failed=retry_failed)
+    summary = SweepSummary(total=len(specs), skipped=len(specs) - len(todo))
+    models = str(models_dir) if models_dir is not None else None
+    bar = tqdm(
+        total=len(todo),
+        desc=sweep or "sweep",
+        unit="run",
+        disable=not progress or not todo,
+        dynamic_ncols=True,
+    )
+
+    def finished(spec: RunSpec, outcome: dict[str, Any]) -> None:
+        store.record(spec, outcome, sweep=sweep)
+        if outcome["status"] == "done":
+            summary.done += 1
+        else:
+            summary.failed += 1
+            bar.write(
+                f"failed: {spec.method} {spec.params} seed {spec.seed}: "
+                f"{(outcome.get('error') or 'unknown error').strip().splitlines()[-1]}"
+            )
+        bar.set_postfix(
+            done=summary.done,
+            failed=summary.failed,
+            remaining=len(todo) - summary.ran,
+            refresh=False,
+        )
+        bar.update(1)
+        if on_result is not None:
+            on_result(spec, outcome)
+
+    try:
+        if not todo:
+            return summary
+        if backend == "dask":
+            _run_dask(todo, finished, workers, scheduler, models, threads, device)
+        elif workers == 1:
+            n = threads or threads_per_worker(1)
+            for spec in todo:
+                finished(spec, execute(spec.model_dump_json(), n, models, device))
+        else:
+            _run_local(todo, finished, workers, models, threads, device)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(
+            f"interrupted: {summary.ran} of {len(todo)} runs finished and recorded in "
+            f"{store.path}; run the same command again to run the "
+            f"{len(todo) - summary.ran} missing"
+        ) from None
+    finally:
+        bar.close()
+    return summary
+
+
+def _run_local(
+    todo: Sequence[RunSpec],
+    finished: Callable[[RunSpec, dict[str, Any]], None],
+    workers: int,
+    models: str | None,
+    threads: int | None = None,
+    device: str = "cpu",
+) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    workers = min(workers, len(todo))
+    threads = threads or threads_per_worker(workers)
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(threads,),
+    )
+    try:
+        pending = {
+            pool.submit(execute, s.model_dump_json(), threads, models, device): s for s in todo
+        }
+        while pending:
+            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                spec = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as e:  # the worker process died (e.g. out of memory)
+                    outcome = {"status": "failed", "error": f"worker died: {e!r}"}
+                finished(spec, outcome)
+    except BaseException:
+        # stopped (Ctrl-C): do not wait for the runs in flight, they are not recorded
+        procs = getattr(pool, "_processes", None) or {}
+        for proc in list(procs.values()):
+            proc.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_dask(
+    todo: Sequence[RunSpec],
+    finished: Callable[[RunSpec, dict[str, Any]], None],
+    workers: int,
+    scheduler: str | None,
+    models: str | None,
+    threads: int | None = None,
+    device: str = "cpu",
+) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConfigError(
+            "the dask backend needs dask[distributed]: pip install 'fairnn[dask]'"
+        ) from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)  # without --threads each worker decides from its machine
+    else:
+        threads = threads or threads_per_worker(workers)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
+        client = Client(cluster)
+    try:
+        futures = {
+            client.submit(
+                execute, s.model_dump_json(), threads, models, device, key=f"fairnn-run-{s.key()}"
+            ): s
+            for s in todo
+        }
+        for fut in as_completed(futures):
+            spec = futures[fut]
+            try:
+                outcome = fut.result()
+            except Exception as e:  # the worker died or the task was lost
+                outcome = {"status": "failed", "error": f"dask task failed: {e!r}"}
+            finished(spec, outcome)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

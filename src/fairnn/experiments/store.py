@@ -1,0 +1,224 @@
+"""The results store: one SQLite file (WAL), one row per run keyed by ``RunSpec.key()``.
+
+Table ``runs`` holds the spec, status (``done`` or ``failed``), error text,
+timings and artifact paths; table ``metrics`` holds one row per (run, split,
+metric). A run's row and its metrics are written in one transaction, so a
+process killed at any moment leaves either the whole run or nothing: a
+restarted sweep runs exactly what is missing. Writing a key again replaces its
+row (``INSERT ... ON CONFLICT``), so no run is ever recorded twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fairnn.errors import FairnnError
+from fairnn.experiments.spec import RunSpec
+
+DEFAULT_DB = "fairnn-results.db"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    sweep TEXT,
+    dataset TEXT NOT NULL,
+    recipe TEXT NOT NULL,
+    method TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    error TEXT,
+    time_s REAL,
+    wall_s REAL,
+    started_at REAL,
+    finished_at REAL,
+    model_path TEXT,
+    worker TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+    split TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (key, split, metric)
+);
+CREATE INDEX IF NOT EXISTS runs_by_group ON runs(dataset, mode, method);
+"""
+RUN_COLUMNS = (
+    "key",
+    "sweep",
+    "dataset",
+    "recipe",
+    "method",
+    "mode",
+    "seed",
+    "params",
+    "spec",
+    "status",
+    "error",
+    "time_s",
+    "wall_s",
+    "started_at",
+    "finished_at",
+    "model_path",
+    "worker",
+)
+FILTERS = ("dataset", "recipe", "method", "mode", "seed", "status", "sweep")
+
+
+class StoreError(FairnnError):
+    """The results database is missing or unreadable."""
+
+
+class ResultStore:
+    """A results database. Safe to open from several processes (SQLite WAL)."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB, *, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"no results database at {self.path}; run `fairnn sweep` first")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a fairnn results database: {e}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- writing ---------------------------------------------------------------
+    def record(self, spec: RunSpec, outcome: dict[str, Any], sweep: str | None = None) -> None:
+        """Write one run's outcome (see :func:`fairnn.experiments.executors.execute`)."""
+        key = spec.key()
+        row = {
+            "key": key,
+            "sweep": sweep,
+            "dataset": spec.dataset,
+            "recipe": spec.recipe,
+            "method": spec.method,
+            "mode": spec.mode,
+            "seed": spec.seed,
+            "params": json.dumps(outcome.get("params", spec.params), sort_keys=True, default=str),
+            "spec": spec.model_dump_json(),
+            "status": outcome["status"],
+            "error": outcome.get("error"),
+            "time_s": outcome.get("time_s"),
+            "wall_s": outcome.get("wall_s"),
+            "started_at": outcome.get("started_at"),
+            "finished_at": outcome.get("finished_at", time.time()),
+            "model_path": outcome.get("model_path"),
+            "worker": outcome.get("worker"),
+        }
+        cols = ", ".join(RUN_COLUMNS)
+        marks = ", ".join(f":{c}" for c in RUN_COLUMNS)
+        update = ", ".join(f"{c}=excluded.{c}" for c in RUN_COLUMNS if c != "key")
+        with self._tx() as c:
+            c.execute(
+                f"INSERT INTO runs ({cols}) VALUES ({marks}) ON CONFLICT(key) DO UPDATE SET {update}",
+                row,
+            )
+            c.execute("DELETE FROM metrics WHERE key = ?", (key,))
+            c.executemany(
+                "INSERT INTO metrics (key, split, metric, value) VALUES (?, ?, ?, ?)",
+                [
+                    (key, split, name, _num(v))
+                    for split, vals in (outcome.get("metrics") or {}).items()
+                    for name, v in vals.items()
+                ],
+            )
+
+    # -- reading ---------------------------------------------------------------
+    def status(self) -> dict[str, str]:
+        """``{key: status}`` of every recorded run."""
+        return dict(self.conn.execute("SELECT key, status FROM runs"))
+
+    def missing(self, specs: Iterable[RunSpec], *, retry_failed: bool = False) -> list[RunSpec]:
+        """The specs that still have to run: not recorded (or failed, with ``retry_failed``)."""
+        recorded = self.status()
+        skip = {"done"} if retry_failed else {"done", "failed"}
+        return [s for s in specs if recorded.get(s.key()) not in skip]
+
+    def runs(self, **filters: Any) -> list[dict[str, Any]]:
+        """Recorded runs as dicts with ``metrics`` = ``{split: {metric: value}}``."""
+        where, args = [], []
+        for name, value in filters.items():
+            if name not in FILTERS:
+                raise StoreError(f"unknown filter {name!r}; use one of {', '.join(FILTERS)}")
+            if value is None:
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            if not values:
+                continue
+            where.append(f"{name} IN ({', '.join('?' * len(values))})")
+            args.extend(values)
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        sql = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs{cond}"
+        sql += " ORDER BY dataset, mode, method, params, seed, key"
+        rows = [dict(zip(RUN_COLUMNS, r, strict=True)) for r in self.conn.execute(sql, args)]
+        metrics: dict[str, dict[str, dict[str, float]]] = {}
+        for key, split, name, value in self.conn.execute(
+            f"SELECT key, split, metric, value FROM metrics WHERE key IN (SELECT key FROM runs{cond})",
+            args,
+        ):
+            metrics.setdefault(key, {}).setdefault(split, {})[name] = value
+        for r in rows:
+            r["params"] = json.loads(r["params"])
+            r["metrics"] = metrics.get(r["key"], {})
+        return rows
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f
+
+
+def runs_frame(runs: list[dict[str, Any]], splits: Iterable[str] | None = None) -> Any:
+    """A flat pandas frame: one row per run, metric columns named ``split.metric``."""
+    import pandas as pd
+
+    wanted = set(splits) if splits is not None else None
+    records = []
+    for r in runs:
+        rec = {k: v for k, v in r.items() if k not in ("metrics", "spec", "params")}
+        rec["params"] = json.dumps(r["params"], sort_keys=True)
+        for split, vals in r["metrics"].items():
+            if wanted is not None and split not in wanted:
+                continue
+            for name, v in vals.items():
+                rec[f"{split}.{name}"] = v
+        records.append(rec)
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,366 @@
+"""Sweep files: YAML that expands into many :class:`RunSpec`.
+
+A sweep is datasets × recipes × fairness notions × methods (each with a grid of
+parameters) × seeds. Example::
+
+    name: german-small
+    datasets: [german]                  # names, or {name: FILE, label: y, sensitive: [s]}
+    recipes: [clean]
+    modes: [dp, eo]
+    seeds: {range: [0, 3]}              # 0, 1, 2
+    train: {epochs: 5}                  # TrainConfig overrides for every run
+    architecture: {hidden: [64]}
+    methods:
+      - vanilla
+      - name: gapreg
+        params:
+          lam: {log: [0.01, 1.0, 3]}    # 0.01, 0.1, 1.0
+      - name: runner
+        params: {lam: [0.1, 0.3], neuron_ratio: 0.05}
+        train: {lr: [1e-3, 1e-4]}       # grids work in train settings too
+
+A grid value is a scalar (one value), a list (each value), ``{range: [start,
+stop, step]}`` (stop excluded, like Python's ``range``; floats allowed),
+``{linspace: [start, stop, num]}``, ``{log: [start, stop, num]}`` (``num``
+values evenly spaced in log scale from start to stop, both included) or
+``{value: X}`` for a literal X (e.g. a list-valued parameter). Under
+``architecture`` a plain list is one value (``hidden: [64, 64]``); write
+``{values: [[64], [64, 64]]}`` for a grid of architectures.
+
+The file is validated with the same models as the CLI (:class:`RunSpec`,
+:class:`~fairnn.training.config.TrainConfig`, each method's parameter model);
+every error names the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fairnn.errors import ConfigError, FairnnError
+from fairnn.experiments.spec import Mode, RunSpec
+
+Path_ = tuple[str | int, ...]
+
+
+class SweepError(ConfigError):
+    """A sweep file is unreadable or invalid; the message names the line and key."""
+
+
+# -- YAML with line numbers ------------------------------------------------------
+def load_yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML; also return ``{key path: 1-based line}`` for every node."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise SweepError(f"{where}not valid YAML: {getattr(e, 'problem', e)}") from None
+    finally:
+        loader.dispose()
+    lines: dict[Path_, int] = {}
+
+    def walk(n: yaml.Node, path: Path_) -> None:
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+                lines[(*path, key)] = k.start_mark.line + 1
+                walk(v, (*path, key))
+                lines[(*path, key)] = k.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, (*path, i))
+
+    if node is not None:
+        walk(node, ())
+    return data, lines
+
+
+def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
+    """The line of the deepest known prefix of ``path``."""
+    path = tuple(path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _where(lines: dict[Path_, int], path: Path_, source: str) -> str:
+    line = line_of(lines, path)
+    key = ".".join(str(p) for p in path) or "(top level)"
+    return f"{source}:{line}: {key}" if line else f"{source}: {key}"
+
+
+# -- grids -----------------------------------------------------------------------
+GRID_KINDS = ("range", "linspace", "log", "value", "values")
+
+
+def expand_grid(value: Any, *, list_is_grid: bool = True) -> list[Any]:
+    """The list of values a grid entry stands for (see the module docstring).
+
+    With ``list_is_grid=False`` (architecture settings, where ``hidden: [64, 64]``
+    is one value) a plain list is one value; ``{values: [...]}`` still makes a grid.
+    """
+    if isinstance(value, list) and list_is_grid:
+        if not value:
+            raise ValueError("an empty list gives no runs")
+        return list(value)
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in GRID_KINDS:
+        kind, arg = next(iter(value.items()))
+        if kind == "value":
+            return [arg]
+        if kind == "values":
+            return expand_grid(list(arg) if isinstance(arg, list) else [arg])
+        if not isinstance(arg, list) or not all(
+            isinstance(a, int | float) and not isinstance(a, bool) for a in arg
+        ):
+            raise ValueError(f"{kind} takes a list of numbers, got {arg!r}")
+        if kind == "range":
+            if len(arg) not in (1, 2, 3):
+                raise ValueError(
+                    f"range takes [stop], [start, stop] or [start, stop, step], got {arg}"
+                )
+            start, stop, step = (0, arg[0], 1) if len(arg) == 1 else (*arg, 1)[:3]
+            if step == 0:
+                raise ValueError("range step must not be 0")
+            if all(isinstance(a, int) for a in (start, stop, step)):
+                out: list[Any] = list(range(start, stop, step))
+            else:
+                n = math.ceil((stop - start) / step - 1e-9)
+                out = [round(start + i * step, 12) for i in range(max(n, 0))]
+        else:
+            if len(arg) != 3 or not float(arg[2]).is_integer() or arg[2] < 1:
+                raise ValueError(f"{kind} takes [start, stop, num] with num ≥ 1, got {arg}")
+            start, stop, num = float(arg[0]), float(arg[1]), int(arg[2])
+            if kind == "log":
+                if start <= 0 or stop <= 0:
+                    raise ValueError(f"log needs start and stop > 0, got {arg}")
+                lo, hi = math.log10(start), math.log10(stop)
+                pts = [lo + (hi - lo) * i / (num - 1) for i in range(num)] if num > 1 else [lo]
+                out = [float(f"{10**p:.12g}") for p in pts]
+            else:
+                out = (
+                    [float(f"{start + (stop - start) * i / (num - 1):.12g}") for i in range(num)]
+                    if num > 1
+                    else [start]
+                )
+        if not out:
+            raise ValueError(f"{kind} {arg} gives no values")
+        return out
+    return [value]
+
+
+def expand_dict(grid: dict[str, Any], *, list_is_grid: bool = True) -> list[dict[str, Any]]:
+    """Cartesian product of a ``{key: grid}`` mapping, in key order."""
+    keys = list(grid)
+    values = [expand_grid(grid[k], list_is_grid=list_is_grid) for k in keys]
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+# -- the file's model ------------------------------------------------------------
+class DatasetEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="a registered dataset or a CSV/parquet path")
+    label: str | None = None
+    sensitive: list[str] | None = None
+    categorical: list[str] | None = None
+    continuous: list[str] | None = None
+    positive_label: str | int | float | None = None
+
+
+class MethodEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    train: dict[str, Any] = Field(default_factory=dict)
+    architecture: dict[str, Any] = Field(default_factory=dict)
+    modes: list[Mode] | None = None
+
+
+class SweepFile(BaseModel):
+    """The schema of a sweep file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "sweep"
+    description: str = ""
+    datasets: list[str | DatasetEntry] = Field(min_length=1)
+    recipes: list[str] = Field(default_factory=lambda: ["clean"], min_length=1)
+    modes: list[Mode] = Field(default_factory=lambda: ["dp"], min_length=1)
+    seeds: Any = Field(default_factory=lambda: [0])
+    methods: list[str | MethodEntry] = Field(min_length=1)
+    train: dict[str, Any] = Field(default_factory=dict)
+    architecture: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("datasets", "methods", "recipes", "modes", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str | dict) else v
+
+
+class Sweep:
+    """A validated sweep: its file model and the specs it expands to."""
+
+    def __init__(self, model: SweepFile, specs: list[RunSpec], source: str = "<sweep>"):
+        self.model = model
+        self.specs = specs
+        self.source = source
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SweepError(f"cannot read sweep file {path}: {e.strerror}") from None
+    return parse_sweep(text, source=str(path))
+
+
+def parse_sweep(text: str, source: str = "<sweep>") -> Sweep:
+    """Validate a sweep file's text and expand it into run specs."""
+    data, lines = load_yaml_with_lines(text)
+    if not isinstance(data, dict):
+        raise SweepError(f"{source}: a sweep file is a mapping (datasets:, methods:, ...)")
+    try:
+        model = SweepFile(**data)
+    except ValidationError as e:
+        msgs = []
+        errors = e.errors()
+        branch_errors = {tuple(x["loc"][:-1]) for x in errors if "str" not in x["loc"]}
+        for err in errors:
+            # a mapping where "a name or a mapping" is allowed: report the mapping's error only
+            loc0 = tuple(err["loc"][:-1])
+            if (
+                err["loc"]
+                and err["loc"][-1] == "str"
+                and isinstance(err.get("input"), dict)
+                and any(b[: len(loc0)] == loc0 for b in branch_errors)
+            ):
+                continue
+            loc = _trim_union_loc(err["loc"])
+            msgs.append(f"{_where(lines, loc, source)}: {err['msg']} (got {err.get('input')!r})")
+        raise SweepError("invalid sweep file\n  " + "\n  ".join(msgs)) from None
+    return Sweep(model, expand(model, lines, source), source)
+
+
+def _trim_union_loc(loc: tuple[Any, ...]) -> Path_:
+    """Drop pydantic's union-branch names (``str``, ``DatasetEntry``) from an error location."""
+    return tuple(p for p in loc if p not in ("str", "DatasetEntry", "MethodEntry"))
+
+
+def expand(
+    model: SweepFile, lines: dict[Path_, int] | None = None, source: str = "<sweep>"
+) -> list[RunSpec]:
+    """Every run of the sweep, in file order, without duplicates (same key → one run)."""
+    from fairnn.experiments.run import method_params, train_config
+    from fairnn.methods.base import get_method, validate_model
+    from fairnn.training.config import TrainConfig
+
+    lines = lines or {}
+
+    def fail(path: Path_, msg: str) -> SweepError:
+        return SweepError(f"{_where(lines, path, source)}: {msg}")
+
+    try:
+        seeds = expand_grid(model.seeds)
+    except ValueError as e:
+        raise fail(("seeds",), str(e)) from None
+    for s in seeds:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise fail(("seeds",), f"seeds are integers ≥ 0, got {s!r}")
+
+    def grid(
+        d: dict[str, Any], path: Path_, model: Any = None, list_is_grid: bool = True
+    ) -> list[dict[str, Any]]:
+        for k, v in d.items():
+            try:
+                values = expand_grid(v, list_is_grid=list_is_grid)
+            except ValueError as e:
+                raise fail((*path, k), str(e)) from None
+            for one in values if model is not None else ():
+                try:  # each value alone, so the error names its key
+                    validate_model(model, {k: one}, path[-1] if path else "setting")
+                except FairnnError as e:
+                    raise fail((*path, k), str(e)) from None
+        return expand_dict(d, list_is_grid=list_is_grid)
+
+    top_train = grid(model.train, ("train",), TrainConfig)
+    top_arch = grid(model.architecture, ("architecture",), list_is_grid=False)
+    specs: dict[str, RunSpec] = {}
+    for di, ds in enumerate(model.datasets):
+        entry = DatasetEntry(name=ds) if isinstance(ds, str) else ds
+        for recipe in model.recipes:
+            for mi, m in enumerate(model.methods):
+                m = MethodEntry(name=m) if isinstance(m, str) else m
+                mpath: Path_ = ("methods", mi)
+                try:
+                    cls = get_method(m.name)
+                except FairnnError as e:
+                    raise fail(
+                        (*mpath, "name") if (*mpath, "name") in lines else mpath, str(e)
+                    ) from None
+                for k in m.params:
+                    if k not in cls.Params.model_fields:
+                        known = ", ".join(cls.Params.model_fields) or "none"
+                        raise fail(
+                            (*mpath, "params", k),
+                            f"{cls.name} has no parameter {k!r} (known: {known})",
+                        )
+                params_grid = grid(m.params, (*mpath, "params"), cls.Params)
+                train_grid = grid(m.train, (*mpath, "train"), TrainConfig)
+                arch_grid = grid(m.architecture, (*mpath, "architecture"), list_is_grid=False)
+                for mode in m.modes or model.modes:
+                    for params, t0, t1, a0, a1, seed in itertools.product(
+                        params_grid, top_train, train_grid, top_arch, arch_grid, seeds
+                    ):
+                        values = dict(
+                            dataset=entry.name,
+                            recipe=recipe,
+                            method=m.name,
+                            params=params,
+                            mode=mode,
+                            seed=seed,
+                            label=entry.label,
+                            sensitive=entry.sensitive,
+                            categorical=entry.categorical,
+                            continuous=entry.continuous,
+                            positive_label=entry.positive_label,
+                            train={**t0, **t1},
+                            architecture={**a0, **a1},
+                        )
+                        try:
+                            spec = RunSpec.make(**values)
+                        except FairnnError as e:
+                            raise fail(("datasets", di), str(e)) from None
+                        try:
+                            cls(**method_params(spec))
+                        except FairnnError as e:
+                            raise fail((*mpath, "params"), f"{e} (params {params})") from None
+                        try:
+                            train_config(spec)
+                        except FairnnError as e:
+                            bad = next(
+                                (p for p in ((*mpath, "train"), ("train",)) if p in lines),
+                                ("train",),
+                            )
+                            raise fail(bad, str(e)) from None
+                        specs.setdefault(spec.key(), spec)
+    return list(specs.values())
