@@ -234,7 +234,6 @@ def test_cli_repair_of_a_saved_vanilla_model(tmp_path):
 
 def test_reproduction_writes_table_and_resumes(tmp_path, monkeypatch):
     from fairnn.experiments.reproductions import get_reproduction
-    from fairnn.experiments.reproductions import runner as repro
 
     kwargs = dict(
         seeds=[0],
@@ -247,10 +246,14 @@ def test_reproduction_writes_table_and_resumes(tmp_path, monkeypatch):
     text = report.read_text()
     assert "| runner |" in text and "Credit ΔEO" in text
     assert (tmp_path / "runner-ap-vs-gap.png").exists()
-    assert len(json.loads((tmp_path / "results.json").read_text())) == 4
+    from fairnn.experiments import executors
+    from fairnn.experiments.store import ResultStore
+
+    with ResultStore(tmp_path / "results.db") as store:
+        assert store.count() == 4
 
     def boom(*a, **k):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(repro, "run_spec", boom)
+    monkeypatch.setattr(executors, "execute", boom)
     assert get_reproduction("runner")(tmp_path, **kwargs).read_text() == text

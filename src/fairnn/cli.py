@@ -8,6 +8,7 @@ method's parameter model validates them, as it does for the Python API.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import sys
@@ -395,6 +396,7 @@ def reproduce(
         bool, typer.Option("--full", help="The paper's sizes instead of the CPU-sized default.")
     ] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    workers: Annotated[int, typer.Option(help="Runs at a time, where the study supports it.")] = 1,
 ) -> None:
     """Rerun a paper's experiment and write its table, plot and raw results."""
     from fairnn.experiments.reproductions import get_reproduction, list_reproductions
@@ -404,8 +406,18 @@ def reproduce(
             typer.echo(f"{key:>12}  {desc}")
         return
     _setup_logging(False)
-    report = get_reproduction(name)(
-        Path(out or f"reproduce-{name}"), seeds=list(range(seeds)), full=full, device=device
+    study = get_reproduction(name)
+    extra: dict[str, Any] = {}
+    if workers != 1:
+        if "workers" not in inspect.signature(study).parameters:
+            raise ConfigError(f"the {name} reproduction runs one run at a time; drop --workers")
+        extra["workers"] = workers
+    report = study(
+        Path(out or f"reproduce-{name}"),
+        seeds=list(range(seeds)),
+        full=full,
+        device=device,
+        **extra,
     )
     typer.echo(report.read_text(encoding="utf-8"))
     typer.echo(f"\nreport written to {report}")

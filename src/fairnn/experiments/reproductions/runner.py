@@ -4,14 +4,15 @@ adversarial debiasing and RUNNER on Adult, COMPAS, Credit and LSAC.
 Every run uses the ``runner`` recipe and protocol (balanced batches, 10 × 100
 steps, selection on the validation gap; see :mod:`fairnn.experiments.protocols`)
 and the README's λ and k. RUNNER's "Credit" is German Credit grouped by age,
-as in FairNeuron, whose setup RUNNER follows (docs/datasets.md). Results are
-kept in ``results.json`` as they arrive, so an interrupted run resumes where it
-stopped. ``full`` runs the paper's 10 seeds when fewer are asked for.
+as in FairNeuron, whose setup RUNNER follows (docs/datasets.md). Runs go through
+the sweep machinery into ``results.db`` (:class:`~fairnn.experiments.store.ResultStore`)
+as they finish, so an interrupted reproduction resumes where it stopped, runs in
+parallel with ``workers``, and ``fairnn report --db OUT/results.db`` works on it.
+``full`` runs the paper's 10 seeds when fewer are asked for.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 from pathlib import Path
@@ -21,24 +22,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
 
+from fairnn.errors import ConfigError  # noqa: E402
+from fairnn.experiments.executors import run_specs  # noqa: E402
 from fairnn.experiments.plots import save_figure  # noqa: E402
 from fairnn.experiments.reproductions import register  # noqa: E402
-from fairnn.experiments.run import run_spec  # noqa: E402
 from fairnn.experiments.spec import RunSpec  # noqa: E402
+from fairnn.experiments.store import ResultStore  # noqa: E402
 
 DATASETS = {"adult": "Adult", "compas": "COMPAS", "german": "Credit", "lsac": "LSAC"}
 METHODS = ("vanilla", "gapreg", "adversarial", "runner")
 GAP = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
 GAP_LABEL = {"dp": "ΔDP", "eo": "ΔEO"}
 KEEP = ("accuracy", "ap", "dp_gap", "eodds_gap_sum", "eodds_gap_max")
-
-
-def _save(path: Path, results: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -144,6 +140,7 @@ def run(
     methods: list[str] | None = None,
     modes: list[str] | None = None,
     train: dict[str, Any] | None = None,
+    workers: int = 1,
 ) -> Path:
     datasets = list(datasets or DATASETS)
     methods = list(methods or METHODS)
@@ -151,8 +148,6 @@ def run(
     if full and len(seeds) < 10:
         seeds = list(range(10))
     out.mkdir(parents=True, exist_ok=True)
-    store = out / "results.json"
-    results: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
     specs = [
         RunSpec.make(
             dataset=d, recipe="runner", method=m, mode=mode, seed=s, train=dict(train or {})
@@ -162,29 +157,33 @@ def run(
         for m in methods
         for s in seeds
     ]
-    todo = [sp for sp in specs if sp.key() not in results]
-    for spec in tqdm(todo, desc="runner reproduction", unit="run", disable=not todo):
-        r = run_spec(spec, runtime={"device": device, "progress": False})
-        results[spec.key()] = {
-            "dataset": spec.dataset,
-            "mode": spec.mode,
-            "method": spec.method,
-            "seed": spec.seed,
-            "params": r.fitted.params if r.fitted else spec.params,
-            "time_s": r.time_s,
-            "best_epoch": r.fitted.training.get("best_epoch") if r.fitted else None,
-            "test": {k: r.metrics["test"][k] for k in KEEP},
-        }
-        _save(store, results)
     keys = {sp.key() for sp in specs}
-    chosen = {k: v for k, v in results.items() if k in keys}
+    with ResultStore(out / "results.db") as store:
+        run_specs(specs, store, workers=workers, sweep="reproduce-runner", device=device)
+        rows = [r for r in store.runs(status="done") if r["key"] in keys]
+    chosen = {
+        r["key"]: {
+            "dataset": r["dataset"],
+            "mode": r["mode"],
+            "method": r["method"],
+            "seed": r["seed"],
+            "time_s": r["time_s"],
+            "test": r["metrics"]["test"],
+        }
+        for r in rows
+    }
+    if not chosen:
+        raise ConfigError(
+            f"no run of this reproduction finished; see `fairnn results --db {out / 'results.db'} "
+            "--status failed` for the errors"
+        )
     summary = summarise(chosen, datasets, methods, modes)
     figs = plot(summary, datasets, methods, modes, out / "runner-ap-vs-gap")
     times = [v["time_s"] for v in chosen.values()]
     report = out / "report.md"
     text = (
         "# RUNNER reproduction (ICSE 2024, Table 3 shape)\n\n"
-        f"Recipe `runner`, seeds {seeds}, {len(chosen)} runs, mean run time "
+        f"Recipe `runner`, seeds {seeds}, {len(chosen)} of {len(specs)} runs finished, mean run time "
         f"{statistics.mean(times):.1f} s. ΔEO = |ΔTPR| + |ΔFPR| (the paper's sum). "
         "Credit = German Credit grouped by age (FairNeuron's setup).\n\n"
         + markdown(summary, datasets, methods, modes)
