@@ -127,6 +127,13 @@ def repair_pair(
     if metric.distance(a, b)[0] <= eps:
         return a, b
     cont = domain.continuous
+    if metric.is_diagonal and metric.norm == "linf":
+        # the weighted ℓ∞ ball is a box: clip the continuous part onto it
+        r = metric.radius(eps)[cont] * (1 - 1e-12)
+        bb = b.copy()
+        bb[cont] = np.clip(b[cont], a[cont] - r, a[cont] + r)
+        if metric.distance(a, bb)[0] <= eps and domain.contains(bb[None])[0]:
+            return a, bb
     d = b - a
     lo, hi = 0.0, 1.0
     for _ in range(60):
