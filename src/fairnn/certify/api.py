@@ -261,6 +261,9 @@ def certify_global(
     spec = net.spec
     scale = abs(spec.head_scale)
     opts = options or EncodeOptions(bounds=bounds, M=M, hidden_M=M, threads=threads)
+    if opts.bounds_time_limit is None:
+        # at most half of the time on LP-tightening neuron bounds, the rest for the MILP
+        opts = replace(opts, bounds_time_limit=0.5 * time_limit)
     best = _Best()
     # a pair with x' = x'' is always feasible: δ_lower >= 0 with a witness
     x_any = domain.sample(1, np.random.default_rng(seed))[0]

@@ -176,6 +176,9 @@ class EncodeOptions:
     head_extra: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     head_encoding: str = "auto"  # auto | difference | envelopes | both
     threads: int | None = None
+    #: seconds the LP tightening may take in all; neurons left when it runs out keep their
+    #: interval bounds (sound, looser). None: no limit.
+    bounds_time_limit: float | None = None
 
     @classmethod
     def published(cls, **overrides: Any) -> EncodeOptions:
@@ -531,7 +534,11 @@ class _Builder:
         tight = B.LpTightener(self.m, self.opts.threads)
         cand = np.flatnonzero((L < 0) & (U > 0)) if kind == "relu" else np.arange(L.size)
         p0 = phi[0]
+        budget = self.opts.bounds_time_limit
+        t_end = math.inf if budget is None else t0 + max(budget - self.bounds_s, 0.0)
         for j in cand:
+            if time.perf_counter() > t_end:
+                break  # out of time: the rest keep their interval bounds
             lo, hi = tight.range(np.array([p0[j]]), np.array([1.0]))
             L[j], U[j] = max(L[j], lo), min(U[j], hi)
             if L[j] > U[j]:  # numerical noise on a (near) fixed value: keep both
@@ -542,6 +549,8 @@ class _Builder:
             tight.h.changeColsBounds(cols.size, cols, np.tile(L, 2), np.tile(U, 2))
             dcand = np.flatnonzero((L < 0) & (U > 0)) if kind == "relu" else np.arange(L.size)
             for j in dcand:
+                if time.perf_counter() > t_end:
+                    break
                 hi = tight.optimise(np.array([phi[0][j], phi[1][j]]), np.array([1.0, -1.0]), True)
                 if hi is not None:
                     hi = hi + B.LP_MARGIN * (1 + abs(hi))
