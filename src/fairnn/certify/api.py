@@ -542,9 +542,22 @@ def certify_local(
             enc = encode(spec, domain, met, eps, x0=x0, options=opts)
             z = enc.z[0]
             enc.model.set_objective([z], [1.0])
-            r_max = solve(enc.model, solver=solver, time_limit=time_limit / 2, threads=threads)
+            # local problems are small: close the gap fully (it is also faster than 1e-4 here)
+            r_max = solve(
+                enc.model,
+                solver=solver,
+                time_limit=time_limit / 2,
+                threads=threads,
+                mip_rel_gap=1e-7,
+            )
             enc.model.set_objective([z], [-1.0])
-            r_min = solve(enc.model, solver=solver, time_limit=time_limit / 2, threads=threads)
+            r_min = solve(
+                enc.model,
+                solver=solver,
+                time_limit=time_limit / 2,
+                threads=threads,
+                mip_rel_gap=1e-7,
+            )
             z_hi_b = r_max.bound if r_max.bound is not None else enc.z_bounds[1]
             z_lo_b = -r_min.bound if r_min.bound is not None else enc.z_bounds[0]
             z_hi_b = min(z_hi_b, enc.z_bounds[1])
