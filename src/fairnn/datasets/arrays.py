@@ -189,8 +189,8 @@ def tabular_from_arrays(
             raise InvalidValueError("sample_weight must be finite and non-negative")
         w = torch.as_tensor(w_arr, dtype=torch.float32)
     return TabularData(
-        X=torch.as_tensor(arr, dtype=torch.float32),
-        y=torch.as_tensor(yf, dtype=torch.float32),
+        X=torch.tensor(arr, dtype=torch.float32),
+        y=torch.tensor(yf, dtype=torch.float32),
         s=torch.as_tensor(s),
         features=features,
         groups=groups,
