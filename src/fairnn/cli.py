@@ -493,6 +493,28 @@ def repair(
     typer.echo(f"repaired model saved to {report['model_path']}")
 
 
+# -- export ------------------------------------------------------------------
+@app.command("export")
+@friendly
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="A fairnn model directory.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default MODEL_DIR-export).")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="torchscript (default) or onnx (needs the onnx package)."),
+    ] = "torchscript",
+) -> None:
+    """Export a model with its post-processing rule: (x, s) -> (probability, decision)."""
+    from fairnn.export import export_model
+
+    path = export_model(model_dir, out or Path(f"{model_dir}-export"), format=fmt)  # type: ignore[arg-type]
+    typer.echo(
+        f"exported to {path} (inputs and outputs described in {path.parent / 'export.json'})"
+    )
+
+
 # -- reproduce -----------------------------------------------------------------
 @app.command("reproduce")
 @friendly
