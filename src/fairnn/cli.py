@@ -515,6 +515,76 @@ def export(
     )
 
 
+# -- monitor -----------------------------------------------------------------
+@app.command("monitor")
+@friendly
+def monitor_cmd(
+    log: Annotated[Path, typer.Argument(help="Prediction log: CSV or parquet.")],
+    window: Annotated[
+        str, typer.Option(help="Time span (7d, 12h, 2w) or rows per window (5000).")
+    ] = "7d",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for windows.csv, flags.csv and monitor.png.")
+    ] = None,
+    timestamp_col: Annotated[str, typer.Option(help="Timestamp column.")] = "timestamp",
+    score_col: Annotated[str, typer.Option(help="Score column (P(y=1)).")] = "score",
+    group_col: Annotated[str, typer.Option(help="Group column.")] = "group",
+    label_col: Annotated[
+        str | None, typer.Option(help="Label column (empty while unknown); 'none': no labels.")
+    ] = "label",
+    threshold: Annotated[float, typer.Option(help="Decision threshold on the score.")] = 0.5,
+    gap_threshold: Annotated[
+        float, typer.Option(help="Flag a window whose gap estimate exceeds this.")
+    ] = 0.1,
+    reference: Annotated[
+        int, typer.Option(help="Reference window (index) for significant moves.")
+    ] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples per window.")] = 200,
+    chunksize: Annotated[int, typer.Option(help="Rows read at a time.")] = 100_000,
+    seed: Annotated[int, typer.Option()] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Fairness over time from a prediction log: metrics per window, intervals, flags, a plot."""
+    from fairnn.monitor import monitor
+
+    report = monitor(
+        log,
+        window,
+        timestamp=timestamp_col,
+        score=score_col,
+        group=group_col,
+        label=None if label_col in (None, "none") else label_col,
+        threshold=threshold,
+        gap_threshold=gap_threshold,
+        reference=reference,
+        n_resamples=bootstrap,
+        chunksize=chunksize,
+        seed=seed,
+        progress=not quiet and not as_json,
+    )
+    target = out or Path(f"{log.with_suffix('')}-monitor")
+    target.mkdir(parents=True, exist_ok=True)
+    report.windows.to_csv(target / "windows.csv", index=False)
+    report.flags.to_csv(target / "flags.csv", index=False)
+    plot = report.plot(target / "monitor.png")
+    if as_json:
+        payload = {
+            "windows": json.loads(report.windows.to_json(orient="records", date_format="iso")),
+            "flags": json.loads(report.flags.to_json(orient="records")),
+            "flagged_windows": report.flagged_windows,
+            "out": str(target),
+        }
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(report.to_markdown(["dp_gap", "eodds_gap_sum", "accuracy"]))
+    flagged = report.flagged_windows
+    typer.echo(f"\nflagged windows: {flagged or 'none'}")
+    typer.echo(f"written to {target} (windows.csv, flags.csv, {plot.name})")
+
+
 # -- reproduce -----------------------------------------------------------------
 @app.command("reproduce")
 @friendly
