@@ -19,6 +19,7 @@ from fairnn.errors import ConfigError, ModelFileError
 from fairnn.experiments.byo import audit_user_model, repair_user_model, user_splits
 from fairnn.methods import FittedModel
 from fairnn.nn.user import as_mlp, load_user_model
+from tests.synthetic import TanhNet, biased_arrays
 
 runner = CliRunner()
 COLS = ["f0", "f1", "f2", "f3"]
@@ -34,11 +35,7 @@ def last_json(out):
 
 
 def _table(n=1500, seed=0):
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2, n)
-    X = rng.normal(size=(n, 4))
-    X[:, 0] += 1.5 * a
-    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * X[:, 0] - X[:, 1])))).astype(int)
+    X, y, a = biased_arrays(n, 4, seed)
     frame = pd.DataFrame(X, columns=COLS)
     frame["approved"] = np.where(y == 1, "yes", "no")
     frame["sex"] = np.where(a == 1, "M", "F")
@@ -141,24 +138,13 @@ def test_api_repair_of_a_module_in_memory(user_files):
     assert report["after"]["test"]["dp_gap"] < report["before"]["test"]["dp_gap"]
 
 
-class Custom(nn.Module):
-    """Not a Sequential: fine for audit and ROC, not for RUNNER or certification."""
-
-    def __init__(self):
-        super().__init__()
-        self.a, self.b = nn.Linear(4, 8), nn.Linear(8, 1)
-
-    def forward(self, x):
-        return self.b(torch.tanh(self.a(x)))
-
-
 def test_any_module_for_audit_and_roc_but_an_mlp_for_runner(user_files):
     _, frame, _ = user_files
     opts = {"label": "approved", "sensitive": "sex", "positive_label": "yes"}
-    custom = Custom().eval()
+    custom = TanhNet(4, 8).eval()
     assert audit_user_model(custom, frame, **opts)["rows"] == 300
     repair_user_model(custom, frame, "roc", **opts)
-    with pytest.raises(ConfigError, match="Custom is a custom module"):
+    with pytest.raises(ConfigError, match="TanhNet is a custom module"):
         repair_user_model(custom, frame, "runner", **opts)
     bn = _train_outside_fairnn(
         frame, [nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1)]

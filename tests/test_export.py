@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from torch import nn
 from typer.testing import CliRunner
 
 from fairnn.cli import app
@@ -17,7 +16,7 @@ from fairnn.export import export_model
 from fairnn.methods import FittedModel, make_method
 from fairnn.methods.decision import GroupThresholds
 from fairnn.training import TrainConfig
-from tests.synthetic import synthetic_data
+from tests.synthetic import TanhNet, synthetic_data
 
 QUICK = TrainConfig(epochs=3, select="last", progress=False)
 
@@ -41,16 +40,7 @@ def _fitted_models(train):
     )
     groups = replace(vanilla, decision=GroupThresholds([0.3, 0.7]))
     torch.manual_seed(0)
-
-    class Custom(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = nn.Linear(5, 6), nn.Linear(6, 1)
-
-        def forward(self, x):
-            return self.b(torch.tanh(self.a(x)))
-
-    user = FittedModel.from_module(Custom(), train, mlp=False)
+    user = FittedModel.from_module(TanhNet(), train, mlp=False)
     return {"vanilla": vanilla, "roc": roc, "group_thresholds": groups, "user": user}
 
 

@@ -20,6 +20,7 @@ from fairnn.errors import InvalidValueError  # noqa: E402
 from fairnn.interop import from_fairlearn, to_fairlearn  # noqa: E402
 from fairnn.metrics import GroupMetricFrame  # noqa: E402
 from fairnn.sklearn import FairClassifier  # noqa: E402
+from tests.synthetic import biased_arrays  # noqa: E402
 
 TINY = {"hidden": (16,), "epochs": 8, "batch_size": 64, "lr": 0.01, "random_state": 0}
 
@@ -92,11 +93,7 @@ def test_from_fairlearn_renames_and_keeps_values():
 
 
 def _task(n=800, seed=0):
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2, n)
-    X = rng.normal(size=(n, 3))
-    X[:, 0] += 1.2 * a
-    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * X[:, 0] - X[:, 1])))).astype(int)
+    X, y, a = biased_arrays(n, 3, seed, shift=1.2)
     return X, y, np.where(a == 1, "M", "F")
 
 

@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.metrics import dp_gap
 from fairnn.sklearn import FairClassifier
+from tests.synthetic import biased_arrays
 
 TINY = {"hidden": (16,), "epochs": 5, "batch_size": 64, "lr": 0.01, "random_state": 0}
 
@@ -62,11 +63,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 def _data(n=400, seed=0):
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2, n)
-    X = rng.normal(size=(n, 4))
-    X[:, 0] += 1.5 * a
-    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * X[:, 0] - X[:, 1])))).astype(int)
+    X, y, a = biased_arrays(n, 4, seed)
     frame = pd.DataFrame(X, columns=["f0", "f1", "f2", "f3"])
     return (
         frame,
