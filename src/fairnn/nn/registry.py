@@ -17,12 +17,14 @@ from fairnn.nn.cnn import SmallCNN
 from fairnn.nn.mlp import MLP
 from fairnn.nn.resnet import PreActResNet
 from fairnn.nn.text import TextClassifier
+from fairnn.nn.user import SequentialNet
 
 _BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "mlp": MLP.from_config,
     "cnn": SmallCNN.from_config,
     "preact_resnet": PreActResNet.from_config,
     "text": TextClassifier.from_config,
+    "sequential": SequentialNet.from_config,
 }
 
 
