@@ -34,6 +34,10 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     "resampling": ({}, "dp_gap"),
     "roc": ({"theta": 0.6}, "dp_gap"),
     "fairneuron": ({}, "dp_gap"),
+    # issue 8: fairness reprogramming (trigger in front of the frozen vanilla model) and
+    # AdvPost (adversarial fine-tuning of the whole model); image/text: tests/test_reprogram.py
+    "reprogram": ({"lam": 2.0, "mode": "dp", "tune_lr": 0.01}, "dp_gap"),
+    "adv_post": ({"lam": 1.0, "mode": "dp"}, "dp_gap"),
 }
 METHODS = [cls.name for cls in list_methods()]
 QUICK = TrainConfig(epochs=3, batch_size=256, progress=False)

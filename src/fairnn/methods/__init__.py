@@ -10,6 +10,7 @@ from fairnn.methods import (  # noqa: F401  (registration)
     fairsmote,
     gapreg,
     oversample,
+    reprogram,
     resampling,
     reweighing,
     roc,

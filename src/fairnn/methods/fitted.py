@@ -62,28 +62,35 @@ class FittedModel:
     decision: DecisionRule | None = None
 
     @classmethod
-    def from_module(cls, module: nn.Module, data: TabularData, method: str = "user") -> FittedModel:
-        """Wrap a user's trained PyTorch MLP so audit and repair methods can use it.
+    def from_module(
+        cls, module: nn.Module, data: TabularData, method: str = "user", *, allow_any: bool = False
+    ) -> FittedModel:
+        """Wrap a user's trained PyTorch model so audit and repair methods can use it.
 
-        ``module`` is a :class:`fairnn.nn.MLP` or an ``nn.Sequential`` of Linear
-        and activation layers that maps ``data.X`` to one logit per row (its
-        weights are copied into a fairnn MLP). ``data`` supplies the feature
-        metadata and groups.
+        For tabular data ``module`` is a :class:`fairnn.nn.MLP` or an
+        ``nn.Sequential`` of Linear and activation layers that maps ``data.X`` to
+        one logit per row (its weights are copied into a fairnn MLP); with
+        ``allow_any`` (methods that only read the model's output, such as
+        reprogramming) any ``nn.Module``. For image and text data any ``nn.Module``.
+        ``data`` supplies the feature metadata and groups. A module that is not a
+        fairnn architecture predicts and evaluates but cannot be saved.
         """
         from fairnn.nn.mlp import MLP
 
-        if isinstance(module, nn.Sequential):
+        tabular = getattr(data, "modality", "tabular") == "tabular"
+        if tabular and isinstance(module, nn.Sequential):
             module = MLP.from_sequential(module)
-        elif not isinstance(module, MLP):
+        elif tabular and not isinstance(module, MLP) and not allow_any:
             raise InvalidValueError(
                 f"{type(module).__name__} is not supported here: pass a fairnn MLP or an "
                 "nn.Sequential of Linear and activation layers"
             )
-        first = module.linear_layers[0].in_features
-        if first != data.n_features:
-            raise InvalidValueError(
-                f"the module takes {first} inputs but the data has {data.n_features} features"
-            )
+        if isinstance(module, MLP):
+            first = module.linear_layers[0].in_features
+            if first != data.n_features:
+                raise InvalidValueError(
+                    f"the module takes {first} inputs but the data has {data.n_features} features"
+                )
         module.eval()
         return cls(
             network=module,

@@ -23,7 +23,14 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "cnn": SmallCNN.from_config,
     "preact_resnet": PreActResNet.from_config,
     "text": TextClassifier.from_config,
+    "reprogram": lambda arch: _triggered(arch),
 }
+
+
+def _triggered(arch: dict[str, Any]) -> nn.Module:
+    from fairnn.nn.trigger import TriggeredModel  # imports this module
+
+    return TriggeredModel.from_config(arch)
 
 
 def register_architecture(name: str, builder: Callable[[dict[str, Any]], nn.Module]) -> None:
