@@ -39,6 +39,10 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     # it (0.219 vs 0.224, within noise). tests/test_certify.py checks that it reduces the
     # empirical IF δ against vanilla instead.
     "iftrain": None,
+    # issue 8: fairness reprogramming (trigger in front of the frozen vanilla model) and
+    # AdvPost (adversarial fine-tuning of the whole model); image/text: tests/test_reprogram.py
+    "reprogram": ({"lam": 2.0, "mode": "dp", "tune_lr": 0.01}, "dp_gap"),
+    "adv_post": ({"lam": 1.0, "mode": "dp"}, "dp_gap"),
 }
 METHODS = [cls.name for cls in list_methods()]
 QUICK = TrainConfig(epochs=3, batch_size=256, progress=False)

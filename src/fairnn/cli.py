@@ -163,7 +163,10 @@ def methods_list() -> None:
     from fairnn.methods import list_methods
 
     for cls in list_methods():
-        params = ", ".join(f"{k}={f.default!r}" for k, f in cls.Params.model_fields.items())
+        params = ", ".join(
+            f"{k}={f.get_default(call_default_factory=True)!r}"
+            for k, f in cls.Params.model_fields.items()
+        )
         alias = f" (aliases: {', '.join(cls.aliases)})" if cls.aliases else ""
         typer.echo(f"{cls.name} [{cls.stage}]{alias}\n    params: {params or '-'}\n    {cls.paper}")
 

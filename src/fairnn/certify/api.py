@@ -412,6 +412,27 @@ def _fast_affine(net: CertNet, domain: Domain, met: SimilarityMetric, eps: float
     lo = np.maximum(domain.lower, X + dlo)
     hi = np.minimum(domain.upper, X + dhi)
     lo, hi = np.minimum(lo, X), np.maximum(hi, X)
+    # discrete columns move only by whole steps that fit in the ball: integers by
+    # ⌊r/step⌋ steps, binaries and one-hot categories only when the radius covers a flip
+    kind = np.asarray(domain.kind)
+    isint = kind == "integer"
+    if isint.any():
+        step = domain.int_step[isint]
+        k = np.floor(np.minimum(dhi[isint], -dlo[isint]) / step + 1e-9) * step
+        lo[:, isint] = np.maximum(lo[:, isint], X[:, isint] - k)
+        hi[:, isint] = np.minimum(hi[:, isint], X[:, isint] + k)
+    isbin = kind == "binary"
+    if isbin.any():
+        span = domain.upper[isbin] - domain.lower[isbin]
+        can = np.minimum(dhi[isbin], -dlo[isbin]) >= span * (1 - 1e-12)
+        lo[:, isbin] = np.where(can, domain.lower[isbin], X[:, isbin])
+        hi[:, isbin] = np.where(can, domain.upper[isbin], X[:, isbin])
+    for blk in domain.blocks:
+        cols = np.asarray(list(blk))
+        can = np.minimum(dhi[cols], -dlo[cols]) >= 1 - 1e-12  # this category may switch
+        free = can[X[:, cols].argmax(1)][:, None] & can[None, :]  # ... and the active one
+        lo[:, cols] = np.where(free, 0.0, X[:, cols])
+        hi[:, cols] = np.where(free, 1.0, X[:, cols])
     ok = np.ones(n, dtype=bool)
     Lb, Ub = lo.T, hi.T  # (d, n)
     C = None

@@ -21,7 +21,7 @@ import torch
 from fairnn.errors import InvalidValueError
 
 FeatureKind = Literal["continuous", "integer", "binary", "onehot"]
-Task = Literal["binary", "regression"]
+Task = Literal["binary", "regression", "multiclass"]
 FEATURE_KINDS: tuple[str, ...] = ("continuous", "integer", "binary", "onehot")
 
 

@@ -7,7 +7,9 @@ prints.
 
 from __future__ import annotations
 
+import copy
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from fairnn.datasets.core import Splits
 from fairnn.errors import ConfigError
 from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import RunSpec
-from fairnn.methods.base import get_method
+from fairnn.methods.base import Method, get_method
 from fairnn.methods.fitted import FittedModel
 from fairnn.training.config import TrainConfig
 
@@ -127,6 +129,36 @@ def train_config(spec: RunSpec, overrides: dict[str, Any] | None = None) -> Trai
     return TrainConfig.make(**values)
 
 
+_BASES: OrderedDict[str, tuple[FittedModel, Any]] = OrderedDict()
+_BASES_KEPT = 4
+
+
+def _base_model(
+    spec: RunSpec, method: Method, splits: Splits, config: TrainConfig
+) -> tuple[FittedModel, Any]:
+    """The trained base model of a post-processing run: a copy, cached in this process.
+
+    A post-processing method's ``fit`` trains the base model exactly as vanilla does
+    (:meth:`Method.fit_base`), so runs that differ only in the method's parameters
+    share it (keyed by the spec without method and parameters, and the training
+    settings). The cache keeps the last few; ``splits`` must be the spec's own.
+    """
+    base = spec.model_copy(update={"method": "vanilla", "params": {}})
+    key = base.key() + config.model_dump_json(exclude={"device", "progress", "eval_batch_size"})
+    key += f"|{len(splits.train)}|{float(splits.train.y.sum())}"
+    if key not in _BASES:
+        _BASES[key] = method.fit_base(
+            splits.train, splits.val, config=config, seed=spec.seed, architecture=spec.architecture
+        )
+        while len(_BASES) > _BASES_KEPT:
+            _BASES.popitem(last=False)
+    _BASES.move_to_end(key)
+    fitted, data = _BASES[key]
+    fitted = copy.deepcopy(fitted)
+    fitted.method, fitted.params = method.name, method.params.model_dump(mode="json")
+    return fitted, data
+
+
 def run_spec(
     spec: RunSpec,
     *,
@@ -144,9 +176,13 @@ def run_spec(
     method = get_method(spec.method)(**method_params(spec))
     config = train_config(spec, runtime)
     splits = splits if splits is not None else load_splits(spec)
-    fitted = method.fit(
-        splits.train, splits.val, config=config, seed=spec.seed, architecture=spec.architecture
-    )
+    if method.stage == "post":  # the same base model serves every post-processing run
+        fitted, data = _base_model(spec, method, splits, config)
+        fitted = method.repair(fitted, data, splits.val, config=config, seed=spec.seed)
+    else:
+        fitted = method.fit(
+            splits.train, splits.val, config=config, seed=spec.seed, architecture=spec.architecture
+        )
     fitted.preprocessor = splits.preprocessor
     fitted.dataset = {
         **splits.info,

@@ -11,6 +11,7 @@ from fairnn.methods import (  # noqa: F401  (registration)
     gapreg,
     iftrain,
     oversample,
+    reprogram,
     resampling,
     reweighing,
     roc,

@@ -30,6 +30,11 @@ class AdversarialParams(MethodParams):
     mode: Literal["dp", "eo"] = Field("dp", description="dp: adversary sees ŷ; eo: ŷ and y")
     adv_lr: float = Field(1e-4, gt=0, description="the adversary's learning rate")
     projection: bool = Field(True, description="remove the projection on the adversary gradient")
+    adv_hidden: list[int] = Field(
+        default_factory=list,
+        description="adversary hidden layers ([]: linear, as AIF360; the reprogramming "
+        "paper's AdvIn uses a 3-layer MLP)",
+    )
 
 
 @register
@@ -44,5 +49,5 @@ class AdversarialDebiasing(Method):
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
         p: AdversarialParams = self.params  # type: ignore[assignment]
-        adversary = Adversary(n_groups=train.groups.n_groups, mode=p.mode)
+        adversary = Adversary(n_groups=train.groups.n_groups, mode=p.mode, hidden=p.adv_hidden)
         return [AdversarialPlugin(adversary, alpha=p.lam, lr=p.adv_lr, projection=p.projection)]

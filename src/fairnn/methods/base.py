@@ -159,7 +159,31 @@ class Method:
         seed: int = 0,
         architecture: Architecture | dict[str, Any] | None = None,
     ) -> FittedModel:
-        """Train on ``train`` (selecting on ``val``) and return a :class:`FittedModel`."""
+        """Train on ``train`` (selecting on ``val``) and return a :class:`FittedModel`.
+
+        A post-processing method trains the base model (as vanilla does) and then
+        repairs it (:meth:`repair`).
+        """
+        fitted, data = self.fit_base(
+            train, val, config=config, seed=seed, architecture=architecture
+        )
+        if self.stage == "post":  # the base model is trained; the method repairs it
+            return self.repair(
+                fitted, data, val, config=self.train_config(config or TrainConfig()), seed=seed
+            )
+        return self.finish(fitted, data, val)
+
+    def fit_base(
+        self,
+        train: TabularData,
+        val: TabularData | None = None,
+        *,
+        config: TrainConfig | None = None,
+        seed: int = 0,
+        architecture: Architecture | dict[str, Any] | None = None,
+    ) -> tuple[FittedModel, TabularData]:
+        """Steps 1-4 of :meth:`fit`: the trained model (before ``finish``/``repair``) and
+        the rows it trained on."""
         check_training_data(train, "train")
         if val is not None:
             check_training_data(val, "val")
@@ -196,7 +220,7 @@ class Method:
                 "history": result.history,
             },
         )
-        return self.finish(fitted, data, val)
+        return fitted, data
 
 
 def check_training_data(data: TabularData, split: str) -> None:

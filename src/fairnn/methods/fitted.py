@@ -67,17 +67,19 @@ class FittedModel:
     ) -> FittedModel:
         """Wrap a user's trained PyTorch module so audit and repair methods can use it.
 
-        With ``mlp=True`` (what RUNNER repair and certification need) ``module`` is a
-        :class:`fairnn.nn.MLP` or an ``nn.Sequential`` of Linear and activation layers
-        (its weights are copied into a fairnn MLP); anything else raises a ConfigError
-        naming the layer. With ``mlp=False`` any module that maps ``data.X`` to one logit
-        per row works (audit, ROC): a Sequential fairnn can describe is kept so that it
-        saves; another module is used as it is (it cannot be saved to a model file).
-        ``data`` supplies the feature metadata and groups.
+        With ``mlp=True`` (what RUNNER repair and certification need) a tabular model's
+        ``module`` is a :class:`fairnn.nn.MLP` or an ``nn.Sequential`` of Linear and
+        activation layers (its weights are copied into a fairnn MLP); anything else raises
+        a ConfigError naming the layer. With ``mlp=False`` (audit, ROC, reprogramming:
+        methods that only read the output), and always for image and text data, any module
+        that maps ``data.X`` to one logit per row works: a Sequential fairnn can describe
+        is kept so that it saves; another module is used as it is (it cannot be saved to a
+        model file). ``data`` supplies the feature metadata and groups.
         """
         from fairnn.nn.user import as_mlp, as_network
 
-        network = as_mlp(module, "this method") if mlp else as_network(module)
+        tabular = getattr(data, "modality", "tabular") == "tabular"
+        network = as_mlp(module, "this method") if mlp and tabular else as_network(module)
         fitted = cls(
             network=network,
             features=data.features,

@@ -25,7 +25,14 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "preact_resnet": PreActResNet.from_config,
     "text": TextClassifier.from_config,
     "sequential": SequentialNet.from_config,
+    "reprogram": lambda arch: _triggered(arch),
 }
+
+
+def _triggered(arch: dict[str, Any]) -> nn.Module:
+    from fairnn.nn.trigger import TriggeredModel  # imports this module
+
+    return TriggeredModel.from_config(arch)
 
 
 def register_architecture(name: str, builder: Callable[[dict[str, Any]], nn.Module]) -> None:

@@ -8,9 +8,12 @@ same forward pass, the model's parameters move along
 (per parameter tensor, as AIF360 does): the projection removes the part of
 the update that would help the adversary, and ``−α∇L_A`` actively hurts it.
 The adversary minimises ``L_A`` with its own optimizer. ``order`` chooses when
-the adversary steps: ``"simultaneous"`` (both from the same forward pass, as in
-AIF360) or ``"adversary_first"`` (the adversary steps, then the model's
-update uses the updated adversary, as the fairness-reprogramming code does).
+the adversary steps: ``"simultaneous"`` (both gradients from the same forward
+pass; the adversary steps just before the model, as in AIF360 and in the
+fairness-reprogramming code, which saves ``∇L_A`` for the trigger, steps the
+adversary, then steps the trigger) or ``"adversary_first"`` (the adversary
+steps, then the model's update uses the updated adversary). Fairness
+reprogramming (:mod:`fairnn.methods.reprogram`) passes ``params`` = the trigger's.
 With ``projection=False`` the update is plain ``∇L_P − α∇L_A``
 (gradient reversal with weight α).
 """

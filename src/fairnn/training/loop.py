@@ -120,9 +120,12 @@ class TrainResult:
 def primary_loss(
     logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, task: str
 ) -> torch.Tensor:
-    """BCE on logits (binary) or squared error (regression), weighted mean over rows."""
+    """BCE on logits (binary), cross-entropy on ``(n, C)`` logits (multiclass; ``y`` holds
+    class ids) or squared error (regression), weighted mean over rows."""
     if task == "binary":
         per_row = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    elif task == "multiclass":
+        per_row = nn.functional.cross_entropy(logits, y.long(), reduction="none")
     else:
         per_row = (logits - y) ** 2
     if w is None:
@@ -143,6 +146,8 @@ def predict_logits(model: nn.Module, X: torch.Tensor, batch_size: int = 65536) -
 
 
 def scores_from_logits(logits: torch.Tensor, task: str) -> torch.Tensor:
+    if task == "multiclass":
+        return torch.softmax(logits, dim=-1)
     return torch.sigmoid(logits) if task == "binary" else logits
 
 
