@@ -34,6 +34,9 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     "resampling": ({}, "dp_gap"),
     "roc": ({"theta": 0.6}, "dp_gap"),
     "fairneuron": ({}, "dp_gap"),
+    # issue 9: MinDiff on positives (FNR parity, the paper's slice); tests/test_mindiff.py
+    # checks the MMD against TF Model Remediation and the regularizers with every method
+    "mindiff": ({"mindiff_weight": 1.0, "slice": "positive"}, "fnr_gap"),
 }
 METHODS = [cls.name for cls in list_methods()]
 QUICK = TrainConfig(epochs=3, batch_size=256, progress=False)

@@ -71,8 +71,8 @@ def kernel_matrix(
     norm finite at a = b). ``a`` is ``(n,)`` or ``(n, d)``, ``b`` ``(m,)`` or ``(m, d)``;
     ``l`` is the kernel length (``kernel_length``, 0.1 by default in both).
     """
-    a2 = a.reshape(a.shape[0], -1)
-    b2 = b.reshape(b.shape[0], -1)
+    a2 = a[:, None] if a.ndim == 1 else a.flatten(1)
+    b2 = b[:, None] if b.ndim == 1 else b.flatten(1)
     diff = a2[:, None, :] - b2[None, :, :]
     if kernel == "gaussian":
         return torch.exp(-(diff**2).sum(-1) / length**2)
