@@ -260,7 +260,7 @@ class _Selector:
     def value(self, model: nn.Module) -> dict[str, float]:
         if self.val is None:
             return {}
-        if getattr(model, "precompute", None) is not None:
+        if getattr(model, "precompute", None) is not None and isinstance(self.val.X, torch.Tensor):
             # a frozen feature map: map the validation inputs once, score the head each epoch
             if self._val_features is None:
                 self._val_features = _step_inputs(model, self.val, self.config)[1]
