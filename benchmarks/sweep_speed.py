@@ -40,12 +40,17 @@ def main() -> None:
                 t0 = time.perf_counter()
                 summary = run_specs(specs, store, backend=backend, workers=workers, progress=False)
                 wall = time.perf_counter() - t0
+                runs = store.runs(status="done")
+            # where the time goes: training inside the runs vs. the run's whole wall time
+            fit_s = sum(r["time_s"] or 0.0 for r in runs) / max(len(runs), 1)
+            run_s = sum(r["wall_s"] or 0.0 for r in runs) / max(len(runs), 1)
             rate = summary.done / wall * 60
             base = base or wall
             full_min = len(sweep) / rate if rate else float("inf")
             print(
                 f"{backend:>5} × {workers}: {wall:7.1f} s, {summary.done} done, {summary.failed} failed, "
-                f"{rate:5.1f} runs/min, speed-up {base / wall:4.2f}x, whole sweep ≈ {full_min:5.1f} min"
+                f"{rate:5.1f} runs/min, speed-up {base / wall:4.2f}x, whole sweep ≈ {full_min:5.1f} min; "
+                f"per run: {run_s:5.1f} s in the worker, {fit_s:5.1f} s of it training"
             )
 
 

@@ -24,3 +24,27 @@ def synthetic_data(n: int = 600, d: int = 5, seed: int = 0, n_groups: int = 2) -
     )
     groups = GroupInfo(("synthetic_group",), tuple(f"g{i}" for i in range(n_groups)))
     return TabularData(X, y, s, feats, groups, label="synthetic_label", name="synthetic")
+
+
+def biased_arrays(n: int = 400, d: int = 4, seed: int = 0, shift: float = 1.5):
+    """numpy ``(X, y, a)``: group ``a`` = 1 shifts feature 0, which drives the label, so an
+    unconstrained model has a demographic-parity gap (for the interop and estimator tests)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2, n)
+    X = rng.normal(size=(n, d))
+    X[:, 0] += shift * a
+    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * X[:, 0] - X[:, 1])))).astype(int)
+    return X, y, a
+
+
+class TanhNet(torch.nn.Module):
+    """A user's custom module (not a Sequential): what audit, ROC and export must accept."""
+
+    def __init__(self, d: int = 5, width: int = 6) -> None:
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(d, width), torch.nn.Linear(width, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(torch.tanh(self.a(x)))

@@ -411,3 +411,25 @@ def test_reproduction_is_registered_and_its_summaries_are_right():
     keys = [c.key for c in configs(False)]
     assert len(keys) == len(set(keys))
     assert {c.params["mode"] for c in configs(True)} == {"reg", "bilevel", "adv", "hybrid"}
+
+
+def test_reproduction_runs_through_the_results_store_and_resumes(tmp_path, monkeypatch):
+    from fairnn.experiments import executors
+    from fairnn.experiments.reproductions import fairbinn as fb
+    from fairnn.experiments.store import ResultStore
+
+    small = [c for c in fb.configs(False) if c.knob == "eta" and c.value in (0.0, 1.0)][:2]
+    monkeypatch.setattr(fb, "configs", lambda full: small)
+    monkeypatch.setitem(fb.EPOCHS, "cpu", 1)
+    md = fb.run(tmp_path, [0])
+    assert "| reg (Lagrangian) | eta | 1 |" in md.read_text(encoding="utf-8")
+    with ResultStore(tmp_path / "results.db") as store:
+        runs = store.runs(status="done")
+    assert len(runs) == 2 and {r["method"] for r in runs} == {"fairbinn"}
+    assert all("dp_gap_soft" in r["metrics"]["test"] for r in runs)
+
+    def no_run(*a, **k):
+        raise AssertionError("a recorded run ran again")
+
+    monkeypatch.setattr(executors, "execute", no_run)
+    fb.run(tmp_path, [0])  # everything is in the store: nothing runs

@@ -34,6 +34,11 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     "resampling": ({}, "dp_gap"),
     "roc": ({"theta": 0.6}, "dp_gap"),
     "fairneuron": ({}, "dp_gap"),
+    # issue 6: IF-fair training targets individual fairness (the output gap to the worst
+    # d_fair neighbour), not a group gap: on this sample it leaves dp_gap where vanilla has
+    # it (0.219 vs 0.224, within noise). tests/test_certify.py checks that it reduces the
+    # empirical IF δ against vanilla instead.
+    "iftrain": None,
     # issue 9: MinDiff on positives (FNR parity, the paper's slice); tests/test_mindiff.py
     # checks the MMD against TF Model Remediation and the regularizers with every method
     "mindiff": ({"mindiff_weight": 1.0, "slice": "positive"}, "fnr_gap"),

@@ -325,12 +325,68 @@ def train(
 
 
 # -- audit ---------------------------------------------------------------------
+ModelDirArg = Annotated[
+    Path | None,
+    typer.Argument(help="A model directory written by `fairnn train --out` (or use --model-file)."),
+]
+ModelFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-file",
+        help="Your own model: a .safetensors state dict (with an architecture spec, --arch).",
+    ),
+]
+ArchOpt = Annotated[
+    Path | None,
+    typer.Option(help="JSON architecture spec of --model-file (default: its name with .json)."),
+]
+LabelOpt = Annotated[str | None, typer.Option(help="--model-file on a table: the label column.")]
+SensitiveOpt = Annotated[
+    list[str] | None, typer.Option(help="--model-file on a table: sensitive column(s); repeat.")
+]
+FeatureOpt = Annotated[
+    list[str] | None,
+    typer.Option("--feature", help="--model-file on a table: input column, in order; repeat."),
+]
+PositiveOpt = Annotated[
+    str | None, typer.Option(help="--model-file on a table: the label value that is positive.")
+]
+
+
+def _model_source(model_dir: Path | None, model_file: Path | None) -> None:
+    if (model_dir is None) == (model_file is None):
+        raise ConfigError(
+            "give either MODEL_DIR (a fairnn model directory) or --model-file FILE.safetensors "
+            "(your own model, with --data)"
+        )
+
+
+def _byo_data(
+    data: str | None,
+    label: str | None,
+    sensitive: list[str] | None,
+    feature: list[str] | None,
+    positive_label: str | None,
+    recipe: str,
+) -> dict[str, Any]:
+    if data is None:
+        raise ConfigError(
+            "--model-file needs --data: a dataset name (the model must take its preprocessed "
+            "features) or a CSV/parquet table of the model's inputs with --label and --sensitive"
+        )
+    return {
+        "label": label,
+        "sensitive": list(sensitive) if sensitive else None,
+        "features": list(feature) if feature else None,
+        "positive_label": _parse_scalar(positive_label) if positive_label is not None else None,
+        "recipe": recipe,
+    }
+
+
 @app.command("audit")
 @friendly
 def audit(
-    model_dir: Annotated[
-        Path, typer.Argument(help="A model directory written by `fairnn train --out`.")
-    ],
+    model_dir: ModelDirArg = None,
     data: Annotated[
         str | None,
         typer.Option(help="Dataset name or CSV/parquet path; default: the model's own data."),
@@ -341,15 +397,35 @@ def audit(
     bootstrap: Annotated[
         int, typer.Option(help="Bootstrap resamples for 95% intervals (0: none).")
     ] = 0,
+    model_file: ModelFileOpt = None,
+    arch: ArchOpt = None,
+    label: LabelOpt = None,
+    sensitive: SensitiveOpt = None,
+    feature: FeatureOpt = None,
+    positive_label: PositiveOpt = None,
+    recipe: Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")] = "clean",
+    seed: Annotated[int, typer.Option(help="--model-file: seed of the split.")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object as the last line.")
     ] = False,
 ) -> None:
-    """Measure a saved model's accuracy and group fairness, overall and by group."""
-    from fairnn.experiments.audit import audit_model
+    """Measure a model's accuracy and group fairness, overall and by group.
 
-    report = audit_model(model_dir, data=data, split=split, bootstrap=bootstrap, device=device)
+    Your own PyTorch model: --model-file model.safetensors [--arch model.json] --data ...
+    """
+    _model_source(model_dir, model_file)
+    if model_file is not None:
+        from fairnn.experiments.byo import audit_user_model
+
+        opts = _byo_data(data, label, sensitive, feature, positive_label, recipe)
+        report = audit_user_model(
+            model_file, data, spec=arch, split=split, bootstrap=bootstrap, seed=seed, **opts
+        )
+    else:
+        from fairnn.experiments.audit import audit_model
+
+        report = audit_model(model_dir, data=data, split=split, bootstrap=bootstrap, device=device)
     if as_json:
         typer.echo(json.dumps(report, default=float))
         return
@@ -371,12 +447,10 @@ def audit(
 @friendly
 def repair(
     ctx: typer.Context,
-    model_dir: Annotated[
-        Path, typer.Argument(help="A model directory written by `fairnn train --out`.")
-    ],
     method: Annotated[
         str, typer.Option(help="A method that repairs trained models (see `fairnn methods`).")
     ],
+    model_dir: ModelDirArg = None,
     mode: Annotated[
         str | None, typer.Option(help="dp or eo; default: the mode the model was trained in.")
     ] = None,
@@ -385,6 +459,16 @@ def repair(
         int | None, typer.Option(help="Fine-tuning epochs (methods that fine-tune).")
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate.")] = None,
+    model_file: ModelFileOpt = None,
+    arch: ArchOpt = None,
+    data: Annotated[
+        str | None, typer.Option(help="--model-file: dataset name or CSV/parquet table.")
+    ] = None,
+    label: LabelOpt = None,
+    sensitive: SensitiveOpt = None,
+    feature: FeatureOpt = None,
+    positive_label: PositiveOpt = None,
+    recipe: Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")] = "clean",
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     out: Annotated[
         Path | None,
@@ -397,24 +481,52 @@ def repair(
 ) -> None:
     """Repair a trained model (post-processing or neuron repair) and report before/after.
 
-    Method parameters follow as --name value, e.g. `--method roc --theta 0.6`.
+    Method parameters follow as --name value, e.g. `--method roc --theta 0.6`. Your own
+    PyTorch model: --model-file model.safetensors [--arch model.json] --data ... --out DIR.
     """
-    from fairnn.experiments.repair import repair_model
-
     _setup_logging(quiet or as_json)
+    extra = list(ctx.args)
+    if model_file is not None and model_dir is not None:
+        # with --model-file there is no MODEL_DIR: click gave it the first method parameter
+        extra, model_dir = [str(model_dir), *extra], None
+    _model_source(model_dir, model_file)
     if mode is not None and mode not in ("dp", "eo"):
         raise ConfigError(f"--mode must be dp or eo, got {mode!r}")
     train = {k: v for k, v in dict(epochs=epochs, lr=lr).items() if v is not None}
-    report = repair_model(
-        model_dir,
-        method,
-        parse_extra(list(ctx.args)),
-        out=out,
-        mode=mode,
-        seed=seed,
-        train=train,
-        runtime={"device": device, "progress": not quiet and not as_json},
-    )
+    runtime = {"device": device, "progress": not quiet and not as_json}
+    params = parse_extra(extra)
+    if model_file is not None:
+        from fairnn.experiments.byo import repair_user_model
+        from fairnn.methods import get_method
+
+        opts = _byo_data(data, label, sensitive, feature, positive_label, recipe)
+        target = out or model_file.with_name(f"{model_file.stem}-{get_method(method).name}")
+        report, _ = repair_user_model(
+            model_file,
+            data,  # type: ignore[arg-type]
+            method,
+            params,
+            spec=arch,
+            out=target,
+            mode=mode or "dp",
+            seed=seed,
+            train=train,
+            runtime=runtime,
+            **opts,
+        )
+    else:
+        from fairnn.experiments.repair import repair_model
+
+        report = repair_model(
+            model_dir,  # type: ignore[arg-type]
+            method,
+            params,
+            out=out,
+            mode=mode,
+            seed=seed,
+            train=train,
+            runtime=runtime,
+        )
     if as_json:
         typer.echo(json.dumps(report))
         return
@@ -422,6 +534,98 @@ def repair(
     rows = {"before": report["before"]["test"], "after": report["after"]["test"]}
     typer.echo(format_table(rows, REPORT_METRICS))
     typer.echo(f"repaired model saved to {report['model_path']}")
+
+
+# -- export ------------------------------------------------------------------
+@app.command("export")
+@friendly
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="A fairnn model directory.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default MODEL_DIR-export).")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="torchscript (default) or onnx (needs the onnx package)."),
+    ] = "torchscript",
+) -> None:
+    """Export a model with its post-processing rule: (x, s) -> (probability, decision)."""
+    from fairnn.export import export_model
+
+    path = export_model(model_dir, out or Path(f"{model_dir}-export"), format=fmt)  # type: ignore[arg-type]
+    typer.echo(
+        f"exported to {path} (inputs and outputs described in {path.parent / 'export.json'})"
+    )
+
+
+# -- monitor -----------------------------------------------------------------
+@app.command("monitor")
+@friendly
+def monitor_cmd(
+    log: Annotated[Path, typer.Argument(help="Prediction log: CSV or parquet.")],
+    window: Annotated[
+        str, typer.Option(help="Time span (7d, 12h, 2w) or rows per window (5000).")
+    ] = "7d",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for windows.csv, flags.csv and monitor.png.")
+    ] = None,
+    timestamp_col: Annotated[str, typer.Option(help="Timestamp column.")] = "timestamp",
+    score_col: Annotated[str, typer.Option(help="Score column (P(y=1)).")] = "score",
+    group_col: Annotated[str, typer.Option(help="Group column.")] = "group",
+    label_col: Annotated[
+        str | None, typer.Option(help="Label column (empty while unknown); 'none': no labels.")
+    ] = "label",
+    threshold: Annotated[float, typer.Option(help="Decision threshold on the score.")] = 0.5,
+    gap_threshold: Annotated[
+        float, typer.Option(help="Flag a window whose gap estimate exceeds this.")
+    ] = 0.1,
+    reference: Annotated[
+        int, typer.Option(help="Reference window (index) for significant moves.")
+    ] = 0,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples per window.")] = 200,
+    chunksize: Annotated[int, typer.Option(help="Rows read at a time.")] = 100_000,
+    seed: Annotated[int, typer.Option()] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Fairness over time from a prediction log: metrics per window, intervals, flags, a plot."""
+    from fairnn.monitor import monitor
+
+    report = monitor(
+        log,
+        window,
+        timestamp=timestamp_col,
+        score=score_col,
+        group=group_col,
+        label=None if label_col in (None, "none") else label_col,
+        threshold=threshold,
+        gap_threshold=gap_threshold,
+        reference=reference,
+        n_resamples=bootstrap,
+        chunksize=chunksize,
+        seed=seed,
+        progress=not quiet and not as_json,
+    )
+    target = out or Path(f"{log.with_suffix('')}-monitor")
+    target.mkdir(parents=True, exist_ok=True)
+    report.windows.to_csv(target / "windows.csv", index=False)
+    report.flags.to_csv(target / "flags.csv", index=False)
+    plot = report.plot(target / "monitor.png")
+    if as_json:
+        payload = {
+            "windows": json.loads(report.windows.to_json(orient="records", date_format="iso")),
+            "flags": json.loads(report.flags.to_json(orient="records")),
+            "flagged_windows": report.flagged_windows,
+            "out": str(target),
+        }
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(report.to_markdown(["dp_gap", "eodds_gap_sum", "accuracy"]))
+    flagged = report.flagged_windows
+    typer.echo(f"\nflagged windows: {flagged or 'none'}")
+    typer.echo(f"written to {target} (windows.csv, flags.csv, {plot.name})")
 
 
 # -- reproduce -----------------------------------------------------------------
@@ -628,6 +832,114 @@ def report(
         rows = store.runs(dataset=dataset, sweep=sweep_name, status="done")
     page = write_report(rows, out, split=split)
     typer.echo(f"report written to {page}")
+
+
+# -- certify -------------------------------------------------------------------
+@app.command("certify")
+@friendly
+def certify(
+    eps: Annotated[float, typer.Option(help="Similarity radius ε (model-input units).")],
+    model_dir: ModelDirArg = None,
+    metric: Annotated[str, typer.Option(help="linf, l1, l2 or mahalanobis.")] = "linf",
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Metric weights: name=w,name=w, a .json file, 'rank' or 'nnff'."),
+    ] = None,
+    local: Annotated[
+        int, typer.Option(help="Certify N test rows locally instead of the whole domain.")
+    ] = 0,
+    solver: Annotated[str, typer.Option(help="highs (default) or cbc.")] = "highs",
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds (global; per point with --local).")
+    ] = 60.0,
+    output: Annotated[
+        str | None, typer.Option(help="probability (binary default), logit or value.")
+    ] = None,
+    integers: Annotated[
+        str, typer.Option(help="Integer features: exact (grid) or relax (continuous).")
+    ] = "exact",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    model_file: ModelFileOpt = None,
+    arch: ArchOpt = None,
+    data: Annotated[
+        str | None, typer.Option(help="--model-file: dataset name or CSV/parquet table.")
+    ] = None,
+    label: LabelOpt = None,
+    sensitive: SensitiveOpt = None,
+    feature: FeatureOpt = None,
+    positive_label: PositiveOpt = None,
+    recipe: Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")] = "clean",
+    seed: Annotated[int, typer.Option(help="--model-file: seed of the split.")] = 0,
+) -> None:
+    """Certify ε-δ individual fairness: a proven δ upper bound and a witness pair.
+
+    Your own PyTorch MLP: --model-file model.safetensors [--arch model.json] --data ...
+    """
+    from fairnn.certify.api import certify_model
+    from fairnn.certify.metrics import parse_weights
+    from fairnn.errors import ModelFileError
+    from fairnn.experiments.audit import model_splits
+    from fairnn.methods.fitted import FittedModel
+
+    _setup_logging(quiet or as_json)
+    _model_source(model_dir, model_file)
+    if model_file is not None:
+        from fairnn.experiments.byo import user_fitted, user_splits
+
+        opts = _byo_data(data, label, sensitive, feature, positive_label, recipe)
+        splits = user_splits(data, seed=seed, **opts)
+        fitted = user_fitted(model_file, splits, spec=arch, mlp=True)
+    else:
+        fitted = FittedModel.load(model_dir)
+        try:
+            splits = model_splits(fitted)
+        except ModelFileError:
+            splits = None
+    report = certify_model(
+        fitted,
+        eps=eps,
+        metric=metric,
+        weights=parse_weights(weights),
+        local=local,
+        train=None if splits is None else splits.train,
+        rows=None if splits is None else splits.test,
+        solver=solver,
+        time_limit=time_limit,
+        output=output,
+        integers=integers,
+        progress=not quiet and not as_json,
+    )
+    if as_json:
+        report.pop("text", None)
+        typer.echo(json.dumps(report, default=float))
+        return
+    typer.echo(report["text"])
+
+
+@app.command("nnff")
+@friendly
+def nnff(
+    eps: Annotated[float, typer.Option(help="Similarity radius ε (the seed's 0.3).")] = 0.3,
+    seed: Annotated[int, typer.Option(help="Split, draws and training seed.")] = 42,
+    draws: Annotated[int, typer.Option(help="Random-search draws of w, b (Algorithm 1).")] = 20,
+    epochs: Annotated[int, typer.Option(help="Simulated-gradient steps (Algorithm 3).")] = 10,
+    solver: Annotated[str, typer.Option(help="highs or cbc for the certificates.")] = "highs",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+) -> None:
+    """The NNFF seed's pipeline on Boston with every stage's δ beside its exact certificate."""
+    from fairnn.experiments.reproductions.nnff import format_report, run_nnff
+
+    _setup_logging(as_json)
+    rep = run_nnff(eps=eps, seed=seed, draws=draws, epochs=epochs, solver=solver)
+    if as_json:
+        typer.echo(json.dumps(rep))
+        return
+    typer.echo(format_report(rep))
 
 
 # -- demo ----------------------------------------------------------------------

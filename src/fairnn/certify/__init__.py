@@ -1,1 +1,49 @@
-"""fairnn.certify."""
+"""fairnn.certify: ε-δ individual-fairness certificates for neural networks.
+
+``certify_global`` proves an upper bound on the largest output difference over
+every pair of inputs in the domain within distance ε; ``certify_local`` does it
+around given inputs. See docs/certify.md for the encoding and what is proven.
+"""
+
+from fairnn.certify.api import certify_global, certify_local, prepare
+from fairnn.certify.certificate import Certificate, LocalCertificates
+from fairnn.certify.domain import Domain
+from fairnn.certify.encoding import EncodeOptions, encode, pwl_envelope, pwl_grid
+from fairnn.certify.metrics import (
+    SimilarityMetric,
+    embedding_metric,
+    mahalanobis_metric,
+    make_metric,
+    nnff_boston_weights,
+    rank_weights,
+    sensitive_subspace_matrix,
+    weighted_metric,
+)
+from fairnn.certify.network import CertNet, NetSpec, SigmoidUnit, as_network
+from fairnn.certify.solvers import solve
+
+__all__ = [
+    "CertNet",
+    "Certificate",
+    "Domain",
+    "EncodeOptions",
+    "LocalCertificates",
+    "NetSpec",
+    "SigmoidUnit",
+    "SimilarityMetric",
+    "as_network",
+    "certify_global",
+    "certify_local",
+    "embedding_metric",
+    "encode",
+    "mahalanobis_metric",
+    "make_metric",
+    "nnff_boston_weights",
+    "prepare",
+    "pwl_envelope",
+    "pwl_grid",
+    "rank_weights",
+    "sensitive_subspace_matrix",
+    "solve",
+    "weighted_metric",
+]

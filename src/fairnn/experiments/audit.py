@@ -13,6 +13,8 @@ from fairnn.methods.fitted import FittedModel
 
 SPLITS = ("train", "val", "test")
 GROUP_COLUMNS = ["count", "selection_rate", "accuracy", "tpr", "fpr", "mean_score"]
+#: the recipe of data whose feature columns are a user model's inputs, used as they are
+NUMERIC = "numeric"
 
 
 def model_splits(fitted: FittedModel) -> Splits:
@@ -22,6 +24,10 @@ def model_splits(fitted: FittedModel) -> Splits:
         raise ModelFileError(
             "the model file does not say which data it was trained on; pass --data"
         )
+    if fitted.dataset.get("recipe") == NUMERIC:
+        from fairnn.experiments.byo import numeric_table_splits
+
+        return numeric_table_splits(own, fitted.dataset)
     spec = RunSpec.make(
         dataset=own,
         recipe=fitted.dataset.get("recipe", "clean"),
@@ -45,6 +51,19 @@ def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, 
             )
         recipe = fitted.dataset.get("recipe", "clean")
         return f"{own} ({recipe})", getattr(model_splits(fitted), split)
+    if fitted.preprocessor is None and fitted.dataset.get("recipe") == NUMERIC:
+        from fairnn.datasets import read_table
+        from fairnn.datasets.arrays import table_as_numeric
+
+        ds = fitted.dataset
+        return data, table_as_numeric(
+            read_table(data),
+            label=ds["label"],
+            sensitive=ds["sensitive"],
+            features=ds.get("features"),
+            positive_label=ds.get("positive_label"),
+            name=Path(data).stem,
+        )
     if fitted.preprocessor is None:
         raise ModelFileError(
             "this model was saved without its preprocessor, so it cannot score new raw data; "
@@ -66,10 +85,33 @@ def audit_model(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Everything ``fairnn audit`` prints, as a JSON-ready dict."""
-    from fairnn.metrics import GroupMetricFrame, evaluate_with_ci
 
     fitted = FittedModel.load(model_dir, device=device)
     name, td = audit_data(fitted, data, split)
+    return audit_report(
+        fitted,
+        td,
+        model=f"{fitted.method} ({Path(model_dir)})",
+        data=name,
+        split=split if data is None else "all",
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+
+
+def audit_report(
+    fitted: FittedModel,
+    td: TabularData,
+    *,
+    model: str,
+    data: str,
+    split: str,
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Metrics, the by-group table and (``bootstrap > 0``) 95% intervals of ``fitted`` on ``td``."""
+    from fairnn.metrics import GroupMetricFrame, evaluate_with_ci
+
     if td.features.names != fitted.features.names:
         raise InvalidValueError(
             f"the data's {td.features.dim} features do not match the model's {fitted.features.dim}; "
@@ -92,9 +134,9 @@ def audit_model(
         threshold=fitted.threshold,
     )
     report: dict[str, Any] = {
-        "model": f"{fitted.method} ({Path(model_dir)})",
-        "data": name,
-        "split": split if data is None else "all",
+        "model": model,
+        "data": data,
+        "split": split,
         "rows": len(td),
         "metrics": metrics,
         "by_group": frame.by_group.rename_axis("group").reset_index().to_dict(orient="records"),

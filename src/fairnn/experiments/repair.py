@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fairnn.datasets.core import Splits
 from fairnn.experiments.audit import model_splits
 from fairnn.experiments.protocols import protocol
 from fairnn.methods.base import get_method
@@ -31,8 +32,41 @@ def repair_model(
     runtime = runtime or {}
     fitted = FittedModel.load(model_dir, device=runtime.get("device", "cpu"))
     splits = model_splits(fitted)
+    target = Path(out) if out is not None else Path(f"{Path(model_dir)}-{get_method(method).name}")
+    report, _ = repair_fitted(
+        fitted,
+        splits,
+        method,
+        params,
+        out=target,
+        mode=mode or fitted.dataset.get("mode", "dp"),
+        seed=seed,
+        train=train,
+        runtime=runtime,
+        model_label=str(model_dir),
+    )
+    return report
+
+
+def repair_fitted(
+    fitted: FittedModel,
+    splits: Splits,
+    method: str,
+    params: dict[str, Any] | None = None,
+    *,
+    out: str | Path | None,
+    mode: str = "dp",
+    seed: int = 0,
+    train: dict[str, Any] | None = None,
+    runtime: dict[str, Any] | None = None,
+    model_label: str = "model",
+) -> tuple[dict[str, Any], FittedModel]:
+    """Apply ``method`` to ``fitted`` (trained on ``splits``); evaluate val/test before and after.
+
+    Returns the JSON-ready report and the repaired model (saved to ``out`` when given).
+    """
+    runtime = runtime or {}
     cls = get_method(method)
-    mode = mode or fitted.dataset.get("mode", "dp")
     params = dict(params or {})
     if "mode" in cls.Params.model_fields:
         params.setdefault("mode", mode)
@@ -46,17 +80,17 @@ def repair_model(
     repaired.method, repaired.params = cls.name, repairer.params.model_dump(mode="json")
     repaired.training = {
         **repaired.training,
-        "repaired_from": {**base, "model_dir": str(model_dir)},
+        "repaired_from": {**base, "model_dir": model_label},
     }
     after = {name: repaired.evaluate(data) for name, data in splits if name != "train"}
-    target = Path(out) if out is not None else Path(f"{Path(model_dir)}-{cls.name}")
-    path = repaired.save(target)
-    return {
-        "model": str(model_dir),
+    path = repaired.save(out) if out is not None else None
+    report = {
+        "model": model_label,
         "method": cls.name,
         "params": repairer.params.model_dump(mode="json"),
         "mode": mode,
         "before": before,
         "after": after,
-        "model_path": str(path),
+        "model_path": None if path is None else str(path),
     }
+    return report, repaired

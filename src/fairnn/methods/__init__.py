@@ -9,6 +9,7 @@ from fairnn.methods import (  # noqa: F401  (registration)
     fairneuron,
     fairsmote,
     gapreg,
+    iftrain,
     mindiff,
     oversample,
     resampling,

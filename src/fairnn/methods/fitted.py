@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 import fairnn
@@ -29,6 +28,7 @@ from fairnn.datasets.core import FeatureMeta, GroupInfo, LazyImages, TabularData
 from fairnn.errors import InvalidValueError, ModelFileError
 from fairnn.methods.decision import DecisionRule, rule_from_dict
 from fairnn.nn.registry import architecture_of, build_network
+from fairnn.nn.user import load_weights
 from fairnn.training.loop import predict_logits, scores_from_logits
 
 FORMAT = "fairnn-model"
@@ -62,37 +62,45 @@ class FittedModel:
     decision: DecisionRule | None = None
 
     @classmethod
-    def from_module(cls, module: nn.Module, data: TabularData, method: str = "user") -> FittedModel:
-        """Wrap a user's trained PyTorch MLP so audit and repair methods can use it.
+    def from_module(
+        cls, module: nn.Module, data: TabularData, method: str = "user", *, mlp: bool = True
+    ) -> FittedModel:
+        """Wrap a user's trained PyTorch module so audit and repair methods can use it.
 
-        ``module`` is a :class:`fairnn.nn.MLP` or an ``nn.Sequential`` of Linear
-        and activation layers that maps ``data.X`` to one logit per row (its
-        weights are copied into a fairnn MLP). ``data`` supplies the feature
-        metadata and groups.
+        With ``mlp=True`` (what RUNNER repair and certification need) ``module`` is a
+        :class:`fairnn.nn.MLP` or an ``nn.Sequential`` of Linear and activation layers
+        (its weights are copied into a fairnn MLP); anything else raises a ConfigError
+        naming the layer. With ``mlp=False`` any module that maps ``data.X`` to one logit
+        per row works (audit, ROC): a Sequential fairnn can describe is kept so that it
+        saves; another module is used as it is (it cannot be saved to a model file).
+        ``data`` supplies the feature metadata and groups.
         """
-        from fairnn.nn.mlp import MLP
+        from fairnn.nn.user import as_mlp, as_network
 
-        if isinstance(module, nn.Sequential):
-            module = MLP.from_sequential(module)
-        elif not isinstance(module, MLP):
-            raise InvalidValueError(
-                f"{type(module).__name__} is not supported here: pass a fairnn MLP or an "
-                "nn.Sequential of Linear and activation layers"
-            )
-        first = module.linear_layers[0].in_features
-        if first != data.n_features:
-            raise InvalidValueError(
-                f"the module takes {first} inputs but the data has {data.n_features} features"
-            )
-        module.eval()
-        return cls(
-            network=module,
+        network = as_mlp(module, "this method") if mlp else as_network(module)
+        fitted = cls(
+            network=network,
             features=data.features,
             groups=data.groups,
             task=data.task,
             label=data.label,
             method=method,
         )
+        network.eval()
+        try:
+            with torch.no_grad():
+                out = network(data.X[:2].to(next(network.parameters()).device))
+        except RuntimeError as e:
+            raise InvalidValueError(
+                f"the module cannot take the data's {data.n_features} features "
+                f"({', '.join(data.features.names[:5])}, ...): {e}"
+            ) from None
+        if tuple(out.shape) != (min(2, len(data)),):
+            raise InvalidValueError(
+                f"the module returns shape {tuple(out.shape)} for 2 rows; fairnn needs one logit "
+                "per row (n,) or (n, 1)"
+            )
+        return fitted
 
     # -- prediction -------------------------------------------------------
     def _as_tensor(self, X: Any) -> torch.Tensor:
@@ -235,29 +243,12 @@ class FittedModel:
                 f"{str(d)!r} has {SIDECAR} but no {WEIGHTS}; the save was incomplete"
             )
         try:
-            tensors = load_file(str(w_path), device="cpu")
-        except (SafetensorError, OSError, ValueError) as e:
-            raise ModelFileError(
-                f"{str(w_path)!r} is not a readable safetensors file: {e}"
-            ) from None
-        try:
             features = FeatureMeta.from_list(side["features"])
             groups = GroupInfo.from_dict(side["groups"])
             network = build_network(side["architecture"])
         except (KeyError, TypeError) as e:
             raise ModelFileError(f"{str(side_path)!r} lacks or mangles the field {e}") from None
-        missing, unexpected = _key_diff(network.state_dict().keys(), tensors.keys())
-        if missing or unexpected:
-            raise ModelFileError(
-                f"the weights in {str(w_path)!r} do not fit the architecture in {SIDECAR}: "
-                f"missing {missing or 'none'}, unexpected {unexpected or 'none'}"
-            )
-        try:
-            network.load_state_dict(tensors)
-        except RuntimeError as e:
-            raise ModelFileError(
-                f"the weights in {str(w_path)!r} have the wrong shapes: {e}"
-            ) from None
+        load_weights(network, w_path, SIDECAR)
         network.eval().to(device)
         pre = side.get("preprocessor")
         if pre is not None:
@@ -281,11 +272,6 @@ class FittedModel:
             training=side.get("training", {}),
             decision=None if decision is None else rule_from_dict(decision),
         )
-
-
-def _key_diff(expected: Any, got: Any) -> tuple[list[str], list[str]]:
-    e, g = set(expected), set(got)
-    return sorted(e - g), sorted(g - e)
 
 
 def _atomic_write(path: Path, write: Any) -> None:

@@ -39,7 +39,7 @@ from fairnn.metrics._validate import (
 )
 from fairnn.metrics.registry import METRICS, Task, resolve_metrics
 
-__all__ = ["CI", "bootstrap_ci", "evaluate_with_ci"]
+__all__ = ["CI", "bootstrap_ci", "bootstrap_counts", "evaluate_with_ci"]
 
 #: about this many (resample, row) cells are materialised at once
 _CELLS_PER_CHUNK = 2_000_000
@@ -308,3 +308,60 @@ def evaluate_with_ci(
         seed=seed,
         stratify_by_group=stratify_by_group,
     )
+
+
+def bootstrap_counts(
+    metrics: Iterable[str],
+    y_true: Any,
+    y_score: Any,
+    *,
+    sensitive_features: Any,
+    counts: Any,
+    y_pred: Any = None,
+    threshold: float = 0.5,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+) -> dict[str, tuple[CI, np.ndarray]]:
+    """Bootstrap intervals from aggregated rows: row ``i`` stands for ``counts[i]`` identical rows.
+
+    Resampling the original rows with replacement, within each group, is drawing the
+    number of copies of each distinct row from a multinomial over that group's rows;
+    so this gives the same distribution as :func:`evaluate_with_ci` on the expanded
+    rows, without expanding them (what a streamed log keeps per window). Returns
+    ``{name: (CI, draws)}``; ``draws`` (length ``n_resamples``, NaN where undefined)
+    lets callers compare two independent samples.
+    """
+    _check_params(n_resamples, confidence)
+    names = list(dict.fromkeys([metrics] if isinstance(metrics, str) else metrics))
+    unknown = [m for m in names if m not in METRICS]
+    if unknown:
+        raise InvalidValueError(f"unknown metric(s) {unknown}; available: {sorted(METRICS)}")
+    c = np.asarray(counts, dtype=np.float64)
+    specs = {n: KERNELS[n] for n in names}
+    p, _ = prepare(
+        specs,
+        y_true,
+        y_score,
+        y_name="y_score",
+        sensitive_features=sensitive_features,
+        sample_weight=c,
+        threshold=threshold,
+        y_pred=y_pred,
+        force_groups=True,
+        min_groups=1,
+    )
+    codes = p.groups.codes  # type: ignore[union-attr]
+    rng = np.random.default_rng(seed)
+    W = np.zeros((n_resamples, c.shape[0]))
+    for g in np.unique(codes):
+        idx = np.flatnonzero(codes == g)
+        total = int(round(c[idx].sum()))
+        if total > 0:
+            W[:, idx] = rng.multinomial(total, c[idx] / c[idx].sum(), size=n_resamples)
+    out: dict[str, tuple[CI, np.ndarray]] = {}
+    for name, spec in specs.items():
+        estimate = float(spec.kernel(p, c[None, :], True)[0])
+        draws = np.asarray(spec.kernel(p, W, False), dtype=np.float64)
+        out[name] = (_summarise(name, estimate, draws, confidence), draws)
+    return out

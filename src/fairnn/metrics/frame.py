@@ -29,6 +29,10 @@ GROUP_METRICS: dict[str, KernelSpec] = {
 }
 
 
+def _count(v: Any) -> int | None:
+    return None if pd.isna(v) else int(v)
+
+
 def _none_if_nan(v: float) -> float | None:
     return None if isinstance(v, float) and math.isnan(v) else v
 
@@ -64,6 +68,14 @@ class GroupMetricFrame:
         threshold: float = 0.5,
     ) -> None:
         names = [metrics] if isinstance(metrics, str) else list(metrics)
+        #: the inputs, kept (not copied) so the table converts to fairlearn's MetricFrame
+        self._inputs: dict[str, Any] | None = {
+            "y_true": y_true,
+            "y_pred_or_score": y_pred_or_score,
+            "sensitive_features": sensitive_features,
+            "sample_weight": sample_weight,
+            "threshold": threshold,
+        }
         if not names:
             raise InvalidValueError("metrics is empty; pass one or more metric names.")
         unknown = [m for m in names if m not in GROUP_METRICS and m != "count"]
@@ -102,6 +114,46 @@ class GroupMetricFrame:
         overall = {m: float(v[G]) for m, v in values.items()}
         self._overall = pd.Series({**overall, "count": float(p.y_score.shape[0])}, dtype=float)
         self._group_labels = [groups.label_str(g) for g in range(G)]
+
+    @classmethod
+    def from_tables(cls, by_group: pd.DataFrame, overall: pd.Series) -> GroupMetricFrame:
+        """A frame from precomputed tables (rows = groups; a ``count`` column is optional).
+
+        Used to bring in fairlearn's ``MetricFrame`` (:func:`fairnn.interop.from_fairlearn`);
+        such a frame has no raw inputs, so it cannot be converted back by recomputation.
+        """
+        self = cls.__new__(cls)
+        table = by_group.copy()
+        if "count" not in table.columns:
+            table["count"] = pd.array([pd.NA] * len(table), dtype="Int64")
+        self._metrics = [str(c) for c in table.columns if c != "count"]
+        self._by_group = table
+        ov = overall.astype(float).copy()
+        if "count" not in ov.index:
+            ov["count"] = float(table["count"].sum()) if table["count"].notna().all() else np.nan
+        self._overall = ov
+        if isinstance(table.index, pd.MultiIndex):
+            self._group_labels = [
+                ", ".join(f"{n}={v}" for n, v in zip(table.index.names, key, strict=True))
+                for key in table.index
+            ]
+        else:
+            self._group_labels = [str(k) for k in table.index]
+        self._inputs = None
+        return self
+
+    def to_fairlearn(self) -> Any:
+        """This table as fairlearn's ``MetricFrame`` (see :func:`fairnn.interop.to_fairlearn`)."""
+        from fairnn.interop.fairlearn import to_fairlearn
+
+        return to_fairlearn(self)
+
+    @classmethod
+    def from_fairlearn(cls, metric_frame: Any) -> GroupMetricFrame:
+        """fairlearn's ``MetricFrame`` as a GroupMetricFrame (see :mod:`fairnn.interop`)."""
+        from fairnn.interop.fairlearn import from_fairlearn
+
+        return from_fairlearn(metric_frame)
 
     # ------------------------------------------------------------------ views
 
@@ -177,13 +229,13 @@ class GroupMetricFrame:
         by_group = {}
         for label, (_, row) in zip(self._group_labels, self._by_group.iterrows(), strict=True):
             d: dict[str, Any] = {m: _none_if_nan(float(row[m])) for m in self._metrics}
-            d["count"] = int(row["count"])
+            d["count"] = None if pd.isna(row["count"]) else int(row["count"])
             by_group[label] = d
         return {
             "metrics": self.metrics,
             "sensitive_features": list(self._by_group.index.names),
             "overall": {
-                k: (int(v) if k == "count" else _none_if_nan(float(v)))
+                k: (int(v) if k == "count" and not math.isnan(v) else _none_if_nan(float(v)))
                 for k, v in self._overall.items()
             },
             "by_group": by_group,
@@ -195,7 +247,7 @@ class GroupMetricFrame:
         """A GitHub-flavoured Markdown table: one row per group, then overall and difference."""
 
         def fmt(v: Any) -> str:
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                 return "NaN"
             if isinstance(v, int | np.integer):
                 return str(int(v))
@@ -211,11 +263,11 @@ class GroupMetricFrame:
         ]
         for label, (_, row) in zip(self._group_labels, self._by_group.iterrows(), strict=True):
             cells = [esc(label), *(fmt(float(row[m])) for m in self._metrics)]
-            cells.append(str(int(row["count"])))
+            cells.append(fmt(_count(row["count"])))
             lines.append("| " + " | ".join(cells) + " |")
         overall = [fmt(float(self._overall[m])) for m in self._metrics]
         lines.append(
-            "| **overall** | " + " | ".join([*overall, fmt(int(self._overall["count"]))]) + " |"
+            "| **overall** | " + " | ".join([*overall, fmt(_count(self._overall["count"]))]) + " |"
         )
         diff = self.difference()
         lines.append(

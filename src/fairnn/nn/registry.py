@@ -18,6 +18,7 @@ from fairnn.nn.mlp import MLP
 from fairnn.nn.random_features import RandomReLUFeatures
 from fairnn.nn.resnet import PreActResNet
 from fairnn.nn.text import TextClassifier
+from fairnn.nn.user import SequentialNet
 
 _BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "mlp": MLP.from_config,
@@ -25,6 +26,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "preact_resnet": PreActResNet.from_config,
     "text": TextClassifier.from_config,
     "random_features": RandomReLUFeatures.from_config,
+    "sequential": SequentialNet.from_config,
 }
 
 

@@ -17,7 +17,9 @@ for every seed:
   weight α = 1) over η.
 
 The last epoch is kept (no model selection; test is only ever scored). Outputs under
-``out``: ``results.json`` (every run, every split; rerunning skips what is there),
+``out``: ``results.db`` (the sweep store: every run, every split; an interrupted
+reproduction resumes, ``--workers`` runs in parallel, ``fairnn report --db`` reads it),
+``results.json`` (the same runs keyed by series),
 ``fairbinn_sweep.md`` (the table, the area over the curve, accuracy at fixed ΔDP
 levels), ``pareto.png``/``pareto.svg``.
 
@@ -162,66 +164,59 @@ def area_over_curve(points: list[tuple[float, float]], x_max: float, floor: floa
 
 
 # -- the run ---------------------------------------------------------------------
-def _load(path: Path) -> dict[str, Any]:
-    if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
-    return {}
+def sweep(out: Path, seeds: list[int], full: bool, device: str, workers: int = 1) -> dict[str, Any]:
+    """Every configuration × seed through the sweep machinery into ``out/results.db``.
 
-
-def _save(path: Path, results: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
-
-
-def sweep(out: Path, seeds: list[int], full: bool, device: str) -> dict[str, Any]:
+    Runs already in the store are not run again, so an interrupted reproduction
+    resumes where it stopped; ``workers`` runs them in parallel processes.
+    """
     from fairnn.datasets import load_dataset
-    from fairnn.experiments.run import run_spec
+    from fairnn.errors import ConfigError
+    from fairnn.experiments.executors import run_specs
     from fairnn.experiments.spec import RunSpec
+    from fairnn.experiments.store import ResultStore
 
     epochs = EPOCHS["full" if full else "cpu"]
-    path = out / "results.json"
-    results = _load(path)
-    runs = results.setdefault("runs", {})
-    results["settings"] = {"epochs": epochs, "batch_size": 200, "lr": 1e-3, "full": full}
+    settings = {"epochs": epochs, "batch_size": 200, "lr": 1e-3, "full": full}
+    train = {"epochs": epochs, "batch_size": 200, "lr": 1e-3, "select": "last"}
+    plan: dict[str, tuple[Config, int]] = {}
+    specs = []
     for seed in seeds:
-        splits = None
         for cfg in configs(full):
-            key = f"{cfg.key}|seed={seed}"
-            if key in runs:
-                continue
-            if splits is None:
-                splits = load_dataset("adult", recipe="fairbinn", seed=seed)
-                floor = float(1.0 - splits.test.y.mean())
-                results["constant_accuracy"] = max(floor, 1.0 - floor)
             spec = RunSpec.make(
                 dataset="adult",
                 recipe="fairbinn",
                 method="fairbinn",
                 params=cfg.params,
                 seed=seed,
-                train={"epochs": epochs, "batch_size": 200, "lr": 1e-3, "select": "last"},
+                train=train,
             )
-            t0 = time.perf_counter()
-            res = run_spec(spec, splits=splits, runtime={"device": device, "progress": False})
-            runs[key] = {
-                "series": cfg.series,
-                "knob": cfg.knob,
-                "value": cfg.value,
-                "seed": seed,
-                "params": res.fitted.params if res.fitted is not None else cfg.params,
-                "metrics": res.metrics,
-                "time_s": time.perf_counter() - t0,
-            }
-            log.info(
-                "%s: test acc %.4f, soft ΔDP %.4f (%.1fs)",
-                key,
-                res.metrics["test"]["accuracy"],
-                res.metrics["test"]["dp_gap_soft"],
-                runs[key]["time_s"],
-            )
-            _save(path, results)
-    return results
+            plan[spec.key()] = (cfg, seed)
+            specs.append(spec)
+    db = out / "results.db"
+    with ResultStore(db) as store:
+        run_specs(specs, store, workers=workers, sweep="reproduce-fairbinn", device=device)
+        rows = [r for r in store.runs(status="done") if r["key"] in plan]
+    if not rows:
+        raise ConfigError(
+            f"no run of this reproduction finished; see `fairnn results --db {db} "
+            "--status failed` for the errors"
+        )
+    runs = {}
+    for r in rows:
+        cfg, seed = plan[r["key"]]
+        runs[f"{cfg.key}|seed={seed}"] = {
+            "series": cfg.series,
+            "knob": cfg.knob,
+            "value": cfg.value,
+            "seed": seed,
+            "params": cfg.params,
+            "metrics": r["metrics"],
+            "time_s": r["time_s"],
+        }
+    y = load_dataset("adult", recipe="fairbinn", seed=seeds[0]).test.y
+    floor = float(1.0 - y.float().mean())
+    return {"runs": runs, "settings": settings, "constant_accuracy": max(floor, 1.0 - floor)}
 
 
 def _mean_std(vals: list[float]) -> tuple[float, float]:
@@ -355,11 +350,14 @@ def report(summary: dict[str, Any], settings: dict[str, Any], seeds: list[int]) 
     "fairbinn",
     "FairBiNN (NeurIPS 2024): η sweep on Adult, Lagrangian vs bilevel (and adv, hybrid)",
 )
-def run(out: Path, seeds: list[int], full: bool = False, device: str = "cpu") -> Path:
+def run(
+    out: Path, seeds: list[int], full: bool = False, device: str = "cpu", workers: int = 1
+) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    results = sweep(out, seeds, full, device)
+    results = sweep(out, seeds, full, device, workers)
+    (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True), "utf-8")
     summary = summarise(results, seeds, full)
     plot(summary, out / "pareto")
     text = report(summary, results["settings"], seeds)

@@ -1,0 +1,167 @@
+"""Sound bounds on pre-activations: interval arithmetic, then LP tightening.
+
+Two kinds of bounds feed the encoding:
+
+* **per copy**, ``L ≤ φ(x) ≤ U`` for every input ``x`` the problem allows (the
+  domain for a global certificate, the ε-ball around the centre for a local one);
+  they give the big-M constants of the ReLU encoding and the grid of the
+  piecewise-linear sigmoid;
+* **relational**, ``dL ≤ φ(x') - φ(x'') ≤ dU`` for every pair within ε
+  (global only). For small ε these are far tighter than ``[L - U, U - L]``, and
+  they are what keeps the two network copies from drifting apart in the LP
+  relaxation (the differential-verification idea of ReluDiff, Paulsen et al.,
+  ICSE 2020).
+
+Interval arithmetic propagates both through the layers (for the difference, an
+activation with slope between ``m`` and ``k`` on ``[L, U]`` maps ``Δφ`` to
+``s·Δφ`` with ``s ∈ [m, k]``, by the mean value theorem). :class:`LpTightener`
+then solves the LP relaxation of the encoding built so far, once minimising and
+once maximising each quantity (Benussi et al. do the same with one LP per
+neuron and bound). Each LP result is widened by a small margin for the LP
+solver's tolerances and intersected with the interval bound; both are sound, so
+the intersection is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fairnn.certify.milp import MilpModel
+from fairnn.certify.network import activate
+
+#: widening of every LP bound for the LP solver's feasibility tolerance
+LP_MARGIN = 1e-6
+
+
+def affine(
+    W: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval image of ``W x + b`` for ``lo ≤ x ≤ hi``."""
+    Wp, Wn = np.maximum(W, 0.0), np.minimum(W, 0.0)
+    return Wp @ lo + Wn @ hi + b, Wp @ hi + Wn @ lo + b
+
+
+def affine_onehot(
+    W: np.ndarray,
+    b: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    blocks: tuple[tuple[int, ...], ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`affine`, exact on one-hot blocks (exactly one column is 1)."""
+    inblock = np.zeros(W.shape[1], dtype=bool)
+    for blk in blocks:
+        inblock[list(blk)] = True
+    L, U = affine(W[:, ~inblock], b, lo[~inblock], hi[~inblock])
+    for blk in blocks:
+        cols = list(blk)
+        Wb = W[:, cols]
+        # columns pinned to 0 (upper bound 0) cannot be the active one
+        live = hi[cols] > 0.5
+        if not live.any():
+            continue
+        L = L + Wb[:, live].min(1)
+        U = U + Wb[:, live].max(1)
+    return L, U
+
+
+def diff_affine(W: np.ndarray, dlo: np.ndarray, dhi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Interval image of ``W Δ`` for ``dlo ≤ Δ ≤ dhi`` (biases cancel)."""
+    Wp, Wn = np.maximum(W, 0.0), np.minimum(W, 0.0)
+    return Wp @ dlo + Wn @ dhi, Wp @ dhi + Wn @ dlo
+
+
+def diff_affine_onehot(
+    W: np.ndarray,
+    dlo: np.ndarray,
+    dhi: np.ndarray,
+    blocks: tuple[tuple[int, ...], ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`diff_affine`; a block that may change contributes ``W_a - W_b``."""
+    inblock = np.zeros(W.shape[1], dtype=bool)
+    for blk in blocks:
+        inblock[list(blk)] = True
+    L, U = diff_affine(W[:, ~inblock], dlo[~inblock], dhi[~inblock])
+    for blk in blocks:
+        cols = list(blk)
+        if np.all(dlo[cols] == 0) and np.all(dhi[cols] == 0):
+            continue
+        Wb = W[:, cols]
+        L = L + Wb.min(1) - Wb.max(1)
+        U = U + Wb.max(1) - Wb.min(1)
+    return L, U
+
+
+def slope_range(kind: str, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest slope of the activation between any two points of ``[L, U]``."""
+    if kind == "relu":
+        return (L >= 0).astype(np.float64), (U > 0).astype(np.float64)
+    if kind == "identity":
+        return np.ones_like(L), np.ones_like(L)
+
+    def deriv(z):
+        g = activate(kind, z)
+        return g * (1 - g) if kind == "sigmoid" else 1 - g * g
+
+    peak = np.clip(0.0, L, U)
+    far = np.where(np.abs(L) > np.abs(U), L, U)
+    return deriv(far), deriv(peak)
+
+
+def activation(kind: str, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Interval image of a monotone activation."""
+    return activate(kind, L), activate(kind, U)
+
+
+def diff_activation(
+    kind: str, L: np.ndarray, U: np.ndarray, dL: np.ndarray, dU: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on ``g(a) - g(b)`` for ``a, b ∈ [L, U]`` with ``a - b ∈ [dL, dU]``."""
+    m, k = slope_range(kind, L, U)
+    lo = np.minimum(m * dL, k * dL)
+    hi = np.maximum(m * dU, k * dU)
+    span = activate(kind, U) - activate(kind, L)
+    return np.maximum(lo, -span), np.minimum(hi, span)
+
+
+class LpTightener:
+    """Minimise and maximise linear expressions over the LP relaxation of a model."""
+
+    def __init__(self, model: MilpModel, threads: int | None = None) -> None:
+        import highspy
+
+        from fairnn.certify.solvers import _highs_model, new_highs
+
+        self._hs = highspy
+        self.h = new_highs(None, threads)
+        self.h.setOptionValue("presolve", "off")
+        self.h.passModel(_highs_model(model, relax=True, maximize=True))
+        self.n = model.n_vars
+        self.solves = 0
+
+    def optimise(self, cols: np.ndarray, vals: np.ndarray, maximize: bool) -> float | None:
+        hs = self._hs
+        h = self.h
+        cols32 = np.asarray(cols, dtype=np.int32)
+        h.changeColsCost(len(cols32), cols32, np.asarray(vals, dtype=np.float64))
+        h.changeObjectiveSense(hs.ObjSense.kMaximize if maximize else hs.ObjSense.kMinimize)
+        h.run()
+        self.solves += 1
+        status = h.getModelStatus()
+        out: float | None
+        if status == hs.HighsModelStatus.kOptimal:
+            out = float(h.getInfo().objective_function_value)
+        elif status == hs.HighsModelStatus.kUnbounded:
+            out = np.inf if maximize else -np.inf
+        else:
+            out = None
+        h.changeColsCost(len(cols32), cols32, np.zeros(len(cols32)))
+        return out
+
+    def range(self, cols: np.ndarray, vals: np.ndarray) -> tuple[float, float]:
+        """``(min, max)`` of ``vals · x[cols]``, widened by :data:`LP_MARGIN` (±inf if unknown)."""
+        lo = self.optimise(cols, vals, maximize=False)
+        hi = self.optimise(cols, vals, maximize=True)
+        lo = -np.inf if lo is None else lo - LP_MARGIN * (1 + abs(lo))
+        hi = np.inf if hi is None else hi + LP_MARGIN * (1 + abs(hi))
+        return lo, hi

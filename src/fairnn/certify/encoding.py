@@ -1,0 +1,1049 @@
+"""The MILP encoding of one or two copies of a network.
+
+A **global** certificate maximises ``f(x') - f(x'')`` over pairs in the domain
+with ``d(x', x'') ≤ ε``; the problem is symmetric in the two copies, so this
+maximum is the maximum of ``|f(x') - f(x'')|``. A **local** certificate fixes
+one member of the pair at a centre ``x0`` and needs only one copy: because
+``f`` is monotone in the logit ``z``, the extremes of ``z`` over the ball give δ
+exactly.
+
+What is encoded, and why each piece is sound (every true input, or pair, has an
+assignment of the auxiliary variables that satisfies every row; the MILP
+maximum is therefore at least the true maximum):
+
+* **Inputs** (:mod:`fairnn.certify.domain`): boxes, binary and one-hot columns
+  as 0/1 variables with one row per block, exact integers through an integer
+  variable ``k`` and ``x = origin + step·k``, immutable columns equal across the
+  pair.
+* **Metric** (:mod:`fairnn.certify.metrics`): ℓ∞ as a box, ℓ1 by splitting
+  ``AΔ = p - n``, ℓ2 by the Ben-Tal–Nemirovski polyhedral tree (or Benussi's box
+  of the ellipsoid, ``l2_encoding="box"``). Per-feature bounds ``|Δ_j| ≤ r_j``
+  implied by the metric are added as rows; a discrete column whose ``r_j`` is
+  below its step cannot change, and is tied across the pair.
+* **Affine layers**: equality rows.
+* **ReLU**: exact big-M with a binary per unstable neuron and copy, using the
+  per-copy bounds ``L ≤ φ ≤ U`` of :mod:`fairnn.certify.bounds`; stable neurons
+  need no binary. With two copies, relational rows tie the copies together:
+  ``Δζ = ζ' - ζ''`` lies between 0 and ``Δφ`` (ReLU is monotone and
+  1-Lipschitz), written as the two chords of that bow-tie over ``[dL, dU]`` and
+  four rows with the two binaries (``β' = 1 ⇒ Δζ ≤ Δφ``, ``β' = 0 ⇒ Δζ ≤ 0``,
+  ``β'' = 1 ⇒ Δζ ≥ Δφ``, ``β'' = 0 ⇒ Δζ ≥ 0``), each checked case by case to
+  hold for every activation pattern.
+* **Sigmoid and tanh** (hidden layers and the output head): sound piecewise-
+  linear lower and upper bounds on a grid of ``2M + 1`` breakpoints (Benussi:
+  ``M = 16``), uniform in the function's value and split at the inflection
+  point 0 so no segment changes convexity. On a convex segment the chord is
+  above the function and the midpoint tangent below it (swapped on a concave
+  segment); at each breakpoint the upper value is the largest of the adjacent
+  upper lines and the lower value the smallest of the adjacent lower lines, so
+  the linear interpolation between breakpoint values stays above (below) each
+  segment's upper (lower) line, hence above (below) the function. The grid
+  always starts at ``L`` and ends at ``U`` exactly (no clipping of the range).
+  Breakpoint values are widened by :data:`PWL_MARGIN` for rounding. A binary
+  per segment forces the weights onto two adjacent breakpoints (SOS2). Hidden
+  neurons are sandwiched between the two envelopes; at the output head the
+  first copy takes the upper envelope and the second the lower, so the
+  objective bounds ``σ(z') - σ(z'')`` from above.
+* **Symmetry**: with two copies the row ``z' ≥ z''`` is added; some maximiser
+  satisfies it (swap the pair otherwise), so the maximum is unchanged.
+
+:meth:`Encoding.assignment` builds the full variable vector of given inputs; the
+soundness tests check that it satisfies every row.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from fairnn.certify import bounds as B
+from fairnn.certify.domain import Domain
+from fairnn.certify.metrics import L2_LEVELS, SimilarityMetric
+from fairnn.certify.milp import INF, MilpModel
+from fairnn.certify.network import NetSpec, activate
+from fairnn.errors import InvalidValueError
+
+#: widening of every piecewise-linear breakpoint value (floating-point rounding)
+PWL_MARGIN = 1e-10
+DEFAULT_M = 16
+
+
+# -- piecewise-linear envelopes -----------------------------------------------------------
+def _inverse(kind: str, v: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "sigmoid":
+            v = np.clip(v, 1e-300, 1 - 1e-16)
+            return np.log(v) - np.log1p(-v)
+        return np.arctanh(np.clip(v, -1 + 1e-16, 1 - 1e-16))
+
+
+def _deriv(kind: str, z: np.ndarray) -> np.ndarray:
+    g = activate(kind, z)
+    return g * (1 - g) if kind == "sigmoid" else 1 - g * g
+
+
+def pwl_grid(
+    kind: str, L: float, U: float, M: int = DEFAULT_M, extra: Sequence[float] = ()
+) -> np.ndarray:
+    """Breakpoints on ``[L, U]``: ``2M + 1`` uniform in value, split at 0, plus ``extra``."""
+    L, U = float(L), float(U)
+    if not (math.isfinite(L) and math.isfinite(U)):
+        raise InvalidValueError(f"cannot grid an unbounded range [{L}, {U}]")
+    if 1e-9 * (1 + abs(L)) > U - L:
+        U = L + 1e-9 * (1 + abs(L))  # a wider range is still sound
+    gL, gU = activate(kind, np.array([L, U]))
+    if L < 0 < U:
+        g0 = float(activate(kind, np.array([0.0]))[0])
+        left = _inverse(kind, np.linspace(gL, g0, M + 1))
+        right = _inverse(kind, np.linspace(g0, gU, M + 1))
+        pts = np.concatenate([left, right, [0.0]])
+    else:
+        pts = _inverse(kind, np.linspace(gL, gU, 2 * M + 1))
+    pts = np.concatenate([pts[np.isfinite(pts)], np.asarray(extra, dtype=np.float64), [L, U]])
+    pts = np.unique(np.clip(pts, L, U))
+    keep = np.concatenate([[True], np.diff(pts) > 1e-12 * (1 + np.abs(pts[1:]))])
+    pts = pts[keep]
+    pts[0], pts[-1] = L, U
+    if L < 0 < U and not np.any(pts == 0.0):
+        pts = np.unique(np.concatenate([pts, [0.0]]))
+    return pts
+
+
+def pwl_envelope(kind: str, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of the sound lower and upper piecewise-linear envelopes at the breakpoints."""
+    g = np.asarray(grid, dtype=np.float64)
+    K = g.size - 1
+    a, b = g[:-1], g[1:]
+    fa, fb = activate(kind, a), activate(kind, b)
+    m = 0.5 * (a + b)
+    fm, dm = activate(kind, m), _deriv(kind, m)
+    slope = np.where(b > a, (fb - fa) / np.where(b > a, b - a, 1.0), 0.0)
+    # tangent at the midpoint, evaluated at both ends
+    ta, tb = fm + dm * (a - m), fm + dm * (b - m)
+    convex = b <= 0  # sigmoid and tanh are convex left of 0, concave right of it
+    lo_a = np.where(convex, ta, fa)
+    lo_b = np.where(convex, tb, fb)
+    up_a = np.where(convex, fa, ta)
+    up_b = np.where(convex, fb, tb)
+    del slope
+    lower = np.full(K + 1, np.inf)
+    upper = np.full(K + 1, -np.inf)
+    lower[:-1] = np.minimum(lower[:-1], lo_a)
+    lower[1:] = np.minimum(lower[1:], lo_b)
+    upper[:-1] = np.maximum(upper[:-1], up_a)
+    upper[1:] = np.maximum(upper[1:], up_b)
+    pad = PWL_MARGIN * (1 + np.abs(activate(kind, g)))
+    return lower - pad, upper + pad
+
+
+def pwl_eval(grid: np.ndarray, values: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The piecewise-linear function through ``(grid, values)`` at ``z`` (inside the grid)."""
+    return np.interp(np.asarray(z, np.float64), grid, values)
+
+
+def sigmoid_pair_bound(kind: str, L: float, U: float, dmax: float) -> float:
+    """``max g(a) - g(b)`` over ``a, b ∈ [L, U]``, ``0 ≤ a - b ≤ dmax`` (closed form).
+
+    ``g(b + t) - g(b)`` grows with ``t`` and, for fixed ``t``, is largest when the
+    window ``[b, b + t]`` is centred on the inflection point 0.
+    """
+    t = min(max(dmax, 0.0), U - L)
+    if t <= 0:
+        return 0.0
+    b = min(max(-t / 2, L), U - t)
+    v = activate(kind, np.array([b + t, b]))
+    return float(v[0] - v[1])
+
+
+# -- the encoding ------------------------------------------------------------------------
+@dataclass
+class EncodeOptions:
+    """How the problem is built (see the module docstring)."""
+
+    bounds: str = "lp"  # lp | interval
+    M: int = DEFAULT_M  # output head grid: 2M + 1 breakpoints
+    hidden_M: int = DEFAULT_M
+    l2_levels: int = L2_LEVELS
+    l2_encoding: str = "btn"  # btn | box
+    coupling: bool = True
+    cross_cuts: bool = True
+    symmetry: bool = True
+    head_extra: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    head_encoding: str = "auto"  # auto | difference | envelopes | both
+    threads: int | None = None
+    #: seconds the LP tightening may take in all; neurons left when it runs out keep their
+    #: interval bounds (sound, looser). None: no limit.
+    bounds_time_limit: float | None = None
+
+    @classmethod
+    def published(cls, **overrides: Any) -> EncodeOptions:
+        """Benussi et al.'s encoding as coded: LP bounds per neuron, plain big-M (no
+        relational rows, no symmetry row), the sigmoid head as convex-combination weights
+        with a binary per segment on a 2M+1 grid, the Mahalanobis ball by its bounding box."""
+        base: dict[str, Any] = dict(
+            bounds="lp",
+            coupling=False,
+            cross_cuts=False,
+            symmetry=False,
+            head_encoding="sos2",
+            l2_encoding="box",
+        )
+        base.update(overrides)
+        return cls(**base)
+
+    def __post_init__(self) -> None:
+        if self.bounds not in ("lp", "interval"):
+            raise InvalidValueError(f"bounds must be 'lp' or 'interval', got {self.bounds!r}")
+        if self.l2_encoding not in ("btn", "box"):
+            raise InvalidValueError(f"l2_encoding must be 'btn' or 'box', got {self.l2_encoding!r}")
+        if self.head_encoding not in ("auto", "difference", "envelopes", "both", "sos2"):
+            raise InvalidValueError(
+                "head_encoding must be auto, difference, envelopes, both or sos2, got "
+                f"{self.head_encoding!r}"
+            )
+        if self.M < 1 or self.hidden_M < 1:
+            raise InvalidValueError("M must be >= 1")
+
+
+@dataclass
+class LayerRecord:
+    kind: str
+    L: np.ndarray
+    U: np.ndarray
+    dL: np.ndarray | None
+    dU: np.ndarray | None
+    unstable: int = 0
+
+
+@dataclass
+class Encoding:
+    """A built problem: the model, where the inputs and logits live, and the bounds used."""
+
+    model: MilpModel
+    spec: NetSpec
+    x: list[np.ndarray]
+    z: list[int]
+    layers: list[LayerRecord]
+    z_bounds: tuple[float, float]
+    dz_bounds: tuple[float, float] | None
+    head_grid: np.ndarray | None = None
+    head_lower: np.ndarray | None = None
+    head_upper: np.ndarray | None = None
+    lp_solves: int = 0
+    build_s: float = 0.0
+    bounds_s: float = 0.0
+    fillers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    x0: np.ndarray | None = None
+    body: MilpModel | None = None
+    body_fillers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    options: EncodeOptions | None = None
+
+    @property
+    def pair(self) -> bool:
+        return len(self.x) == 2
+
+    def assignment(self, xs: Sequence[np.ndarray]) -> np.ndarray:
+        """The full variable vector of given inputs (one per copy): a feasible point."""
+        spec = self.spec
+        st: dict[str, Any] = {"vec": np.zeros(self.model.n_vars), "x": [], "phi": [], "z": []}
+        for x in xs:
+            h = np.asarray(x, dtype=np.float64)
+            phis = []
+            for W, b in zip(spec.weights[:-1], spec.biases[:-1], strict=True):
+                phi = W @ h + b
+                phis.append(phi)
+                h = activate(spec.activation, phi)
+            st["x"].append(np.asarray(x, dtype=np.float64))
+            st["phi"].append(phis)
+            st["z"].append(float(spec.weights[-1][0] @ h + spec.biases[-1][0]))
+        for fill in self.fillers:
+            fill(st)
+        return st["vec"]
+
+    def relaxation_bound(self) -> float:
+        """A bound on the objective proven by the bounds alone (no MILP)."""
+        if not self.pair:
+            raise InvalidValueError("only a pair encoding has a relaxation bound on f' - f''")
+        assert self.dz_bounds is not None
+        dmax = self.dz_bounds[1]
+        if self.spec.head == "identity":
+            return max(dmax, 0.0)
+        return sigmoid_pair_bound(self.spec.head, *self.z_bounds, dmax)
+
+    def size(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.model.size())
+        out["unstable_relu"] = int(sum(r.unstable for r in self.layers if r.kind == "relu"))
+        out["lp_solves"] = self.lp_solves
+        return out
+
+
+class _Builder:
+    def __init__(
+        self,
+        spec: NetSpec,
+        domain: Domain,
+        metric: SimilarityMetric,
+        eps: float,
+        x0: np.ndarray | None,
+        opts: EncodeOptions,
+    ) -> None:
+        if spec.in_features != domain.dim:
+            raise InvalidValueError(
+                f"the network takes {spec.in_features} inputs but the domain has {domain.dim} features"
+            )
+        if metric.dim != domain.dim:
+            raise InvalidValueError(
+                f"the metric is defined on {metric.dim} features but the domain has {domain.dim}"
+            )
+        if not (eps >= 0 and math.isfinite(eps)):
+            raise InvalidValueError(f"eps must be a finite number >= 0, got {eps}")
+        self.spec, self.dom, self.metric, self.eps, self.opts = (
+            spec,
+            domain,
+            metric,
+            float(eps),
+            opts,
+        )
+        self.x0 = None if x0 is None else np.asarray(x0, dtype=np.float64)
+        self.copies = 1 if x0 is not None else 2
+        self.m = MilpModel()
+        self.fillers: list[Callable[[dict[str, Any]], None]] = []
+        self.lp_solves = 0
+        self.bounds_s = 0.0
+
+    # -- inputs -----------------------------------------------------------------------
+    def _delta_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds on Δ_j = x'_j - x''_j implied by the metric, the domain and the kinds."""
+        dom = self.dom
+        r = self.metric.radius(self.eps)
+        width = dom.upper - dom.lower
+        hi = np.minimum(r, width)
+        for j, k in enumerate(dom.kind):
+            if k in ("binary", "onehot"):
+                if r[j] < width[j] * (1 - 1e-12):
+                    hi[j] = 0.0
+            elif k == "integer" and math.isfinite(r[j]):
+                hi[j] = min(hi[j], math.floor(r[j] / dom.int_step[j] + 1e-9) * dom.int_step[j])
+        hi[dom.equal] = 0.0
+        return -hi, hi
+
+    def inputs(self) -> None:
+        m, dom = self.m, self.dom
+        dlo, dhi = self._delta_box()
+        self.dbox = (dlo, dhi)
+        if self.x0 is not None:
+            lo = np.maximum(dom.lower, self.x0 + dlo)
+            hi = np.minimum(dom.upper, self.x0 + dhi)
+            lo = np.minimum(lo, self.x0)
+            hi = np.maximum(hi, self.x0)
+            boxes = [(lo, hi)]
+        else:
+            boxes = [(dom.lower.copy(), dom.upper.copy())] * 2
+        self.x: list[np.ndarray] = []
+        for c, (lo, hi) in enumerate(boxes):
+            is_int = np.array(
+                [
+                    k in ("binary", "onehot") and lo[j] == 0.0 and hi[j] == 1.0
+                    for j, k in enumerate(dom.kind)
+                ]
+            )
+            x = m.add_vars(dom.dim, lo, hi, is_int)
+            self.x.append(x)
+            for j, k in enumerate(dom.kind):
+                if k in ("binary", "onehot") and not is_int[j] and hi[j] > lo[j]:
+                    bj = m.add_var(0, 1, True)
+                    m.add_row([x[j], bj], [1.0, -(hi[j] - lo[j])], lo[j], lo[j])
+                    self._fill_aux_binary(c, j, bj, lo[j], hi[j])
+                elif k == "integer" and hi[j] > lo[j]:
+                    org, stp = dom.int_origin[j], dom.int_step[j]
+                    klo = math.ceil((lo[j] - org) / stp - 1e-7)
+                    khi = math.floor((hi[j] - org) / stp + 1e-7)
+                    kj = m.add_var(klo, khi, True)
+                    m.add_row([x[j], kj], [1.0, -stp], org, org)
+                    self._fill_int(c, j, kj, org, stp)
+            for blk in dom.blocks:
+                m.add_row(x[list(blk)], np.ones(len(blk)), 1.0, 1.0)
+
+        def fill_x(st: dict[str, Any]) -> None:
+            for c, xv in enumerate(st["x"]):
+                st["vec"][self.x[c]] = xv
+
+        self.fillers.append(fill_x)
+        if self.copies == 2:
+            tied = np.flatnonzero((dlo == 0) & (dhi == 0))
+            loose = np.flatnonzero(
+                ~((dlo == 0) & (dhi == 0)) & (np.isfinite(dlo) | np.isfinite(dhi))
+            )
+            x1, x2 = self.x
+            for j in tied:
+                m.add_row([x1[j], x2[j]], [1.0, -1.0], 0.0, 0.0)
+            tight = [j for j in loose if dhi[j] < dom.upper[j] - dom.lower[j]]
+            for j in tight:
+                m.add_row([x1[j], x2[j]], [1.0, -1.0], dlo[j], dhi[j])
+        self.metric_rows()
+
+    def _fill_aux_binary(self, c: int, j: int, col: int, lo: float, hi: float) -> None:
+        def fill(st: dict[str, Any]) -> None:
+            st["vec"][col] = round((st["x"][c][j] - lo) / (hi - lo))
+
+        self.fillers.append(fill)
+
+    def _fill_int(self, c: int, j: int, col: int, org: float, stp: float) -> None:
+        def fill(st: dict[str, Any]) -> None:
+            st["vec"][col] = round((st["x"][c][j] - org) / stp)
+
+        self.fillers.append(fill)
+
+    # -- the metric ---------------------------------------------------------------------
+    def _delta_rows(self, A: np.ndarray, extra_cols: np.ndarray, extra_vals: np.ndarray, lo, hi):
+        """Rows ``lo ≤ A Δ + extra ≤ hi`` with Δ = x' - x'' (or x - x0)."""
+        m = self.m
+        if self.copies == 2:
+            cols = np.concatenate([self.x[0], self.x[1]])
+            AA = np.hstack([A, -A])
+            shift = np.zeros(A.shape[0])
+        else:
+            cols = self.x[0]
+            AA = A
+            shift = A @ self.x0
+        if extra_cols.size:
+            AA = np.hstack([AA, extra_vals])
+            cols = np.concatenate([cols, extra_cols])
+        return m.add_rows(AA, cols, np.asarray(lo) + shift, np.asarray(hi) + shift)
+
+    def _delta_values(self, st: dict[str, Any]) -> np.ndarray:
+        if self.copies == 2:
+            return st["x"][0] - st["x"][1]
+        return st["x"][0] - self.x0
+
+    def metric_rows(self) -> None:
+        met, eps, m = self.metric, self.eps, self.m
+        A = met.matrix
+        k = A.shape[0]
+        if k == 0:
+            return
+        none = np.zeros(0, dtype=np.int64)
+        if met.norm == "linf":
+            if met.is_diagonal:
+                return  # |w_j Δ_j| <= eps is the Δ box (pair rows or the local variable box)
+            self._delta_rows(A, none, np.zeros((k, 0)), -eps, eps)
+            return
+        if met.norm == "l1":
+            p = m.add_vars(k, 0.0, eps)
+            n = m.add_vars(k, 0.0, eps)
+            ex = np.hstack([-np.eye(k), np.eye(k)])
+            self._delta_rows(A, np.concatenate([p, n]), ex, 0.0, 0.0)
+            m.add_row(np.concatenate([p, n]), np.ones(2 * k), -INF, eps)
+
+            def fill(st: dict[str, Any]) -> None:
+                y = A @ self._delta_values(st)
+                st["vec"][p] = np.maximum(y, 0)
+                st["vec"][n] = np.maximum(-y, 0)
+
+            self.fillers.append(fill)
+            return
+        # ℓ2
+        if self.opts.l2_encoding == "box" or k == 1:
+            self._delta_rows(A, none, np.zeros((k, 0)), -eps, eps)
+            return
+        if met.null_basis is not None:
+            # y = Δ - N t with t free: ||y||_2 <= eps/√c for some t iff ||PΔ|| <= eps/√c
+            N = met.null_basis
+            d, q = N.shape
+            r = eps / math.sqrt(met.level)
+            y = m.add_vars(d, -r, r)
+            tv = m.add_vars(q, -INF, INF)
+            self._delta_rows(
+                np.eye(d), np.concatenate([y, tv]), np.hstack([-np.eye(d), -N]), 0.0, 0.0
+            )
+
+            def fill_yt(st: dict[str, Any]) -> None:
+                dv = self._delta_values(st)
+                tt = N.T @ dv
+                st["vec"][tv] = tt
+                st["vec"][y] = dv - N @ tt
+
+            self.fillers.append(fill_yt)
+            eps = r
+            k = d
+        else:
+            y = m.add_vars(k, -eps, eps)
+            self._delta_rows(A, y, -np.eye(k), 0.0, 0.0)
+
+            def fill_y(st: dict[str, Any]) -> None:
+                st["vec"][y] = A @ self._delta_values(st)
+
+            self.fillers.append(fill_y)
+        nodes: list[tuple[int, bool]] = [(int(v), True) for v in y]  # (column, signed?)
+        while len(nodes) > 1:
+            nxt: list[tuple[int, bool]] = []
+            for i in range(0, len(nodes) - 1, 2):
+                nxt.append((self._btn(nodes[i][0], nodes[i + 1][0], eps), False))
+            if len(nodes) % 2:
+                nxt.append(nodes[-1])
+            nodes = nxt
+        root = nodes[0][0]
+        m.set_bounds(np.array([root]), np.array([0.0]), np.array([eps]))
+
+    def _btn(self, a: int, b: int, eps: float) -> int:
+        """Ben-Tal–Nemirovski: a column t with ``||(a, b)||_2 ≤ t / cos(π/2^(ν+1))`` and
+        every true point feasible with ``t = ||(a, b)||_2`` (``eps`` bounds every node)."""
+        m, nu = self.m, self.opts.l2_levels
+        xi = m.add_vars(nu + 1, 0.0, eps)
+        eta = m.add_vars(nu + 1, 0.0, eps)
+        t = m.add_var(0.0, eps)
+        m.add_row([xi[0], a], [1.0, -1.0], 0.0, INF)
+        m.add_row([xi[0], a], [1.0, 1.0], 0.0, INF)
+        m.add_row([eta[0], b], [1.0, -1.0], 0.0, INF)
+        m.add_row([eta[0], b], [1.0, 1.0], 0.0, INF)
+        for j in range(1, nu + 1):
+            th = math.pi / 2 ** (j + 1)
+            c, s = math.cos(th), math.sin(th)
+            m.add_row([xi[j], xi[j - 1], eta[j - 1]], [1.0, -c, -s], 0.0, 0.0)
+            m.add_row([eta[j], xi[j - 1], eta[j - 1]], [1.0, s, -c], 0.0, INF)
+            m.add_row([eta[j], xi[j - 1], eta[j - 1]], [1.0, -s, c], 0.0, INF)
+        m.add_row([t, xi[nu]], [1.0, -1.0], 0.0, INF)
+        m.add_row([eta[nu], xi[nu]], [1.0, -math.tan(math.pi / 2 ** (nu + 1))], -INF, 0.0)
+
+        def fill(st: dict[str, Any]) -> None:
+            v = st["vec"]
+            va, vb = v[a], v[b]
+            cx, cy = abs(va), abs(vb)
+            v[xi[0]], v[eta[0]] = cx, cy
+            for j in range(1, nu + 1):
+                th = math.pi / 2 ** (j + 1)
+                c, s = math.cos(th), math.sin(th)
+                cx, cy = c * cx + s * cy, abs(-s * cx + c * cy)
+                v[xi[j]], v[eta[j]] = cx, cy
+            v[t] = math.hypot(va, vb)
+
+        self.fillers.append(fill)
+        return t
+
+    # -- layers --------------------------------------------------------------------------
+    def _tighten(self, phi: list[np.ndarray], L, U, dL, dU, kind: str) -> None:
+        """LP-tighten the per-copy bounds, then (pairs) the difference bounds, in place."""
+        if self.opts.bounds != "lp":
+            return
+        t0 = time.perf_counter()
+        tight = B.LpTightener(self.m, self.opts.threads)
+        cand = np.flatnonzero((L < 0) & (U > 0)) if kind == "relu" else np.arange(L.size)
+        p0 = phi[0]
+        budget = self.opts.bounds_time_limit
+        t_end = math.inf if budget is None else t0 + max(budget - self.bounds_s, 0.0)
+        for j in cand:
+            if time.perf_counter() > t_end:
+                break  # out of time: the rest keep their interval bounds
+            lo, hi = tight.range(np.array([p0[j]]), np.array([1.0]))
+            L[j], U[j] = max(L[j], lo), min(U[j], hi)
+            if L[j] > U[j]:  # numerical noise on a (near) fixed value: keep both
+                L[j], U[j] = U[j], L[j]
+        if self.copies == 2:
+            # the pair set is symmetric: copy 2 has copy 1's bounds, and max Δ = -min Δ
+            cols = np.concatenate(phi).astype(np.int32)
+            tight.h.changeColsBounds(cols.size, cols, np.tile(L, 2), np.tile(U, 2))
+            dcand = np.flatnonzero((L < 0) & (U > 0)) if kind == "relu" else np.arange(L.size)
+            for j in dcand:
+                if time.perf_counter() > t_end:
+                    break
+                hi = tight.optimise(np.array([phi[0][j], phi[1][j]]), np.array([1.0, -1.0]), True)
+                if hi is not None:
+                    hi = hi + B.LP_MARGIN * (1 + abs(hi))
+                    dU[j] = min(dU[j], hi)
+                    dL[j] = max(dL[j], -dU[j])
+        self.lp_solves += tight.solves
+        self.bounds_s += time.perf_counter() - t0
+
+    def layers(self) -> None:
+        spec, dom, m = self.spec, self.dom, self.m
+        # post-activation bounds of the previous layer, per copy and for the difference
+        if self.copies == 1:
+            xlo, xhi = m.lb[self.x[0]].copy(), m.ub[self.x[0]].copy()
+        else:
+            xlo, xhi = dom.lower.copy(), dom.upper.copy()
+        dlo, dhi = self.dbox
+        dlo = np.maximum(dlo, xlo - xhi)
+        dhi = np.minimum(dhi, xhi - xlo)
+        prev = [x.copy() for x in self.x]  # column per unit, -1 for a constant 0
+        self.records: list[LayerRecord] = []
+        n_layers = len(spec.weights)
+        for li in range(n_layers):
+            W, b = spec.weights[li], spec.biases[li]
+            last = li == n_layers - 1
+            if li == 0:
+                L, U = B.affine_onehot(W, b, xlo, xhi, dom.blocks)
+                dL, dU = B.diff_affine_onehot(W, dlo, dhi, dom.blocks)
+            else:
+                L, U = B.affine(W, b, xlo, xhi)
+                dL, dU = B.diff_affine(W, dlo, dhi)
+            n = W.shape[0]
+            phi = []
+            for c in range(self.copies):
+                live = prev[c] >= 0
+                p = m.add_vars(n, -INF, INF)
+                A = np.hstack([np.eye(n), -W[:, live]])
+                m.add_rows(A, np.concatenate([p, prev[c][live]]), b, b)
+                phi.append(p)
+            self._fill_phi(phi, li, last)
+            kind = "identity" if last else spec.activation
+            self._tighten(phi, L, U, dL, dU, kind)
+            for c in range(self.copies):
+                m.set_bounds(phi[c], L, U)
+            rec = LayerRecord(kind, L.copy(), U.copy(), dL.copy(), dU.copy())
+            self.records.append(rec)
+            if last:
+                self.z = [int(p[0]) for p in phi]
+                self.z_bounds = (float(L[0]), float(U[0]))
+                self.dz_bounds = (float(dL[0]), float(dU[0])) if self.copies == 2 else None
+                break
+            if kind == "relu":
+                prev = self._relu(phi, L, U, dL, dU, rec)
+            else:
+                prev = self._smooth(kind, phi, L, U, dL, dU, li)
+            xlo, xhi = B.activation(kind, L, U)
+            dlo, dhi = B.diff_activation(kind, L, U, dL, dU)
+
+    def _fill_phi(self, phi: list[np.ndarray], li: int, last: bool) -> None:
+        def fill(st: dict[str, Any]) -> None:
+            for c, p in enumerate(phi):
+                st["vec"][p] = st["z"][c] if last else st["phi"][c][li]
+
+        self.fillers.append(fill)
+
+    def _relu(self, phi, L, U, dL, dU, rec: LayerRecord) -> list[np.ndarray]:
+        m = self.m
+        n = L.size
+        active = L >= 0
+        inactive = U <= 0
+        unstable = np.flatnonzero(~active & ~inactive)
+        rec.unstable = int(unstable.size)
+        out = []
+        betas = []
+        zetas = []
+        for c in range(self.copies):
+            col = np.where(active, phi[c], -1)
+            zeta = m.add_vars(unstable.size, 0.0, np.maximum(U[unstable], 0.0))
+            beta = m.add_vars(unstable.size, 0.0, 1.0, True)
+            col[unstable] = zeta
+            out.append(col)
+            betas.append(beta)
+            zetas.append(zeta)
+            for i, j in enumerate(unstable):
+                z, bt, p = int(zeta[i]), int(beta[i]), int(phi[c][j])
+                m.add_row([z, p], [1.0, -1.0], 0.0, INF)  # ζ ≥ φ
+                m.add_row([z, p, bt], [1.0, -1.0, -L[j]], -INF, -L[j])  # ζ ≤ φ - L(1-β)
+                m.add_row([z, bt], [1.0, -U[j]], -INF, 0.0)  # ζ ≤ U β
+        if self.copies == 2 and self.opts.coupling:
+            for i, j in enumerate(unstable):
+                z1, z2 = int(zetas[0][i]), int(zetas[1][i])
+                p1, p2 = int(phi[0][j]), int(phi[1][j])
+                b1, b2 = int(betas[0][i]), int(betas[1][i])
+                dl, du = float(dL[j]), float(dU[j])
+                lo0, hi0 = min(dl, 0.0), max(du, 0.0)
+                m.add_row([z1, z2, p1, p2, b1], [1, -1, -1, 1, -dl], -INF, -dl)
+                m.add_row([z1, z2, b1], [1, -1, -hi0], -INF, 0.0)
+                m.add_row([z1, z2, b2], [1, -1, -lo0], 0.0, INF)
+                m.add_row([z1, z2, p1, p2, b2], [1, -1, -1, 1, -du], -du, INF)
+                if dl < 0 < du:
+                    w = du - dl
+                    m.add_row([z1, z2, p1, p2], [1, -1, -du / w, du / w], -INF, -du * dl / w)
+                    m.add_row([z1, z2, p1, p2], [1, -1, dl / w, -dl / w], dl * du / w, INF)
+                if self.opts.cross_cuts:
+                    # φ'' ∈ [φ' - dU, φ' - dL]: φ' > dU forces β'' = 1, φ' < dL forces β'' = 0
+                    # (and the same with the copies swapped, since φ' ∈ [φ'' + dL, φ'' + dU])
+                    Lj, Uj = float(L[j]), float(U[j])
+                    for pa, bb, lo_s, hi_s in ((p1, b2, du, dl), (p2, b1, -dl, -du)):
+                        if lo_s < Uj:  # β ≥ (φ - lo_s)/(U - lo_s)
+                            m.add_row([bb, pa], [Uj - lo_s, -1.0], -lo_s, INF)
+                        if hi_s > Lj:  # β ≤ (φ - L)/(hi_s - L)
+                            m.add_row([bb, pa], [hi_s - Lj, -1.0], -INF, -Lj)
+
+        li = len(self.records) - 1
+
+        def fill(st: dict[str, Any]) -> None:
+            for c in range(self.copies):
+                ph = st["phi"][c][li][unstable]
+                st["vec"][zetas[c]] = np.maximum(ph, 0.0)
+                st["vec"][betas[c]] = (ph > 0).astype(np.float64)
+
+        self.fillers.append(fill)
+        del n
+        return out
+
+    def _sos2(self, grid: np.ndarray, var: int) -> tuple[np.ndarray, np.ndarray]:
+        """Weights λ on the grid with Σλ = 1, Σ grid·λ = var, at most two adjacent nonzero."""
+        m = self.m
+        K = grid.size - 1
+        lam = m.add_vars(K + 1, 0.0, 1.0)
+        m.add_row(lam, np.ones(K + 1), 1.0, 1.0)
+        m.add_row(np.concatenate([lam, [var]]), np.concatenate([grid, [-1.0]]), 0.0, 0.0)
+        ys = np.zeros(0, dtype=np.int64)
+        if K > 1:
+            ys = m.add_vars(K, 0.0, 1.0, True)
+            m.add_row(ys, np.ones(K), 1.0, 1.0)
+            for k in range(K + 1):
+                adj = [ys[i] for i in (k - 1, k) if 0 <= i < K]
+                m.add_row([lam[k], *adj], [1.0] + [-1.0] * len(adj), -INF, 0.0)
+        return lam, ys
+
+    def _incremental(
+        self, grid: np.ndarray, var: int, values: np.ndarray, sense: str
+    ) -> tuple[np.ndarray, dict[int, int]]:
+        """The incremental (delta) formulation of a piecewise-linear function of ``var``.
+
+        ``var = g_0 + Σ δ_k (g_{k+1} - g_k)`` with ``1 ≥ δ_0 ≥ δ_1 ≥ … ≥ 0``; the
+        function's value is ``v_0 + Σ δ_k (v_{k+1} - v_k)``. A binary ``y_k`` with
+        ``δ_{k+1} ≤ y_k ≤ δ_k`` makes the segments fill in order; it is needed only
+        where an optimiser would otherwise fill out of order: where the slope rises
+        for a value that is maximised (``sense="max"``), where it falls for one that
+        is minimised. Without it the value can only move against the optimiser, so
+        the optimum is unchanged; every true point (segments filled in order, with
+        its ``y``) satisfies all rows.
+        """
+        m = self.m
+        K = grid.size - 1
+        dg = np.diff(grid)
+        dv = np.diff(values)
+        slope = dv / np.where(dg > 0, dg, 1.0)
+        delta = m.add_vars(K, 0.0, 1.0)
+        m.add_row(np.concatenate([delta, [var]]), np.concatenate([dg, [-1.0]]), -grid[0], -grid[0])
+        ys: dict[int, int] = {}
+        for k in range(K - 1):
+            rises = slope[k + 1] > slope[k]
+            need = rises if sense == "max" else (not rises) if sense == "min" else True
+            if need:
+                y = m.add_var(0.0, 1.0, True)
+                ys[k] = y
+                m.add_row([delta[k + 1], y], [1.0, -1.0], -INF, 0.0)
+                m.add_row([y, delta[k]], [1.0, -1.0], -INF, 0.0)
+            else:
+                m.add_row([delta[k + 1], delta[k]], [1.0, -1.0], -INF, 0.0)
+        return delta, ys
+
+    @staticmethod
+    def _fill_incremental(
+        v: np.ndarray, grid: np.ndarray, delta: np.ndarray, ys: dict[int, int], z: float
+    ) -> None:
+        K = grid.size - 1
+        z = min(max(z, grid[0]), grid[-1])
+        s = int(np.clip(np.searchsorted(grid, z, side="right") - 1, 0, K - 1))
+        a, b = grid[s], grid[s + 1]
+        v[delta] = 0.0
+        v[delta[:s]] = 1.0
+        v[delta[s]] = 0.0 if b == a else (z - a) / (b - a)
+        for k, y in ys.items():
+            v[y] = 1.0 if k < s else 0.0
+
+    @staticmethod
+    def _fill_sos2(
+        v: np.ndarray, grid: np.ndarray, lam: np.ndarray, ys: np.ndarray, z: float
+    ) -> None:
+        K = grid.size - 1
+        z = min(max(z, grid[0]), grid[-1])
+        k = int(np.clip(np.searchsorted(grid, z, side="right") - 1, 0, K - 1))
+        a, b = grid[k], grid[k + 1]
+        t = 0.0 if b == a else (z - a) / (b - a)
+        v[lam] = 0.0
+        v[lam[k]] = 1.0 - t
+        v[lam[k + 1]] = t
+        if ys.size:
+            v[ys] = 0.0
+            v[ys[k]] = 1.0
+
+    def _smooth(self, kind, phi, L, U, dL, dU, li) -> list[np.ndarray]:
+        m = self.m
+        n = L.size
+        gL, gU = B.activation(kind, L, U)
+        out = []
+        fills = []
+        for c in range(self.copies):
+            zeta = m.add_vars(n, gL - PWL_MARGIN, gU + PWL_MARGIN)
+            out.append(zeta)
+            for j in range(n):
+                grid = pwl_grid(kind, L[j], U[j], self.opts.hidden_M)
+                lo_v, up_v = pwl_envelope(kind, grid)
+                lam, ys = self._sos2(grid, int(phi[c][j]))
+                m.add_row(
+                    np.concatenate([[zeta[j]], lam]), np.concatenate([[1.0], -up_v]), -INF, 0.0
+                )
+                m.add_row(
+                    np.concatenate([[zeta[j]], lam]), np.concatenate([[1.0], -lo_v]), 0.0, INF
+                )
+                fills.append((c, j, grid, lam, ys, int(zeta[j])))
+        if self.copies == 2 and self.opts.coupling:
+            mn, mx = B.slope_range(kind, L, U)
+            for j in range(n):
+                dl, du = float(dL[j]), float(dU[j])
+                if not (dl < 0 < du):
+                    continue
+                w = du - dl
+                z1, z2 = int(out[0][j]), int(out[1][j])
+                p1, p2 = int(phi[0][j]), int(phi[1][j])
+                # upper chord through (dl, mn·dl), (du, mx·du); lower through (dl, mx·dl), (du, mn·du)
+                su = (mx[j] * du - mn[j] * dl) / w
+                cu = mn[j] * dl - su * dl
+                sl = (mn[j] * du - mx[j] * dl) / w
+                cl = mx[j] * dl - sl * dl
+                m.add_row([z1, z2, p1, p2], [1, -1, -su, su], -INF, cu + 1e-12)
+                m.add_row([z1, z2, p1, p2], [1, -1, -sl, sl], cl - 1e-12, INF)
+
+        def fill(st: dict[str, Any]) -> None:
+            v = st["vec"]
+            for c, j, grid, lam, ys, zc in fills:
+                ph = float(st["phi"][c][li][j])
+                self._fill_sos2(v, grid, lam, ys, ph)
+                v[zc] = float(activate(kind, np.array([ph]))[0])
+
+        self.fillers.append(fill)
+        return out
+
+    # -- head and objective --------------------------------------------------------------
+    def head(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        m, spec = self.m, self.spec
+        if self.copies == 1:
+            return None, None, None
+        z1, z2 = self.z
+        if self.opts.symmetry:
+            m.add_row([z1, z2], [1.0, -1.0], 0.0, INF)
+        assert self.dz_bounds is not None
+        m.add_row([z1, z2], [1.0, -1.0], -INF, self.dz_bounds[1])
+        if spec.head == "identity":
+            m.set_objective([z1, z2], [1.0, -1.0])
+            return None, None, None
+        Lz, Uz = self.z_bounds
+        extra = tuple(self.opts.head_extra[0]) + tuple(self.opts.head_extra[1])
+        grid = pwl_grid(spec.head, Lz, Uz, self.opts.M, extra)
+        enc = self.opts.head_encoding
+        if not self.opts.symmetry and enc in ("auto", "difference", "both"):
+            enc = "envelopes"  # the difference bound needs z' >= z''
+        if enc == "auto":
+            # the difference bound loses accuracy as the logit gap T grows; past a point
+            # the two envelopes are added as a second bound (the smaller one counts)
+            T = float(self.dz_bounds[1])
+            enc = "difference" if T <= 0.5 else "both"
+        lo_v = up_v = None
+        if enc == "sos2":
+            # Benussi et al.'s formulation: convex-combination weights with one binary
+            # per segment, upper envelope on the first copy, lower on the second
+            lo_v, up_v = pwl_envelope(spec.head, grid)
+            lam1, s1 = self._sos2(grid, z1)
+            lam2, s2 = self._sos2(grid, z2)
+            m.set_objective(np.concatenate([lam1, lam2]), np.concatenate([up_v, -lo_v]))
+
+            def fill_sos2(st: dict[str, Any]) -> None:
+                self._fill_sos2(st["vec"], grid, lam1, s1, st["z"][0])
+                self._fill_sos2(st["vec"], grid, lam2, s2, st["z"][1])
+
+            self.fillers.append(fill_sos2)
+            return grid, lo_v, up_v
+        obj_cols: list[np.ndarray] = []
+        if enc in ("difference", "both"):
+            v = self._difference_head(grid)
+            obj_cols.append(v)
+        if enc in ("envelopes", "both"):
+            lo_v, up_v = pwl_envelope(spec.head, grid)
+            d1, y1 = self._incremental(grid, z1, up_v, "max")
+            d2, y2 = self._incremental(grid, z2, lo_v, "min")
+            du, dl = np.diff(up_v), np.diff(lo_v)
+            env = m.add_var(-INF, INF)
+            m.add_row(
+                np.concatenate([[env], d1, d2]),
+                np.concatenate([[1.0], -du, dl]),
+                -INF,
+                float(up_v[0] - lo_v[0]),
+            )
+
+            def fill(st: dict[str, Any]) -> None:
+                self._fill_incremental(st["vec"], grid, d1, y1, st["z"][0])
+                self._fill_incremental(st["vec"], grid, d2, y2, st["z"][1])
+                g = activate(spec.head, np.array(st["z"]))
+                st["vec"][env] = float(g[0] - g[1])
+
+            self.fillers.append(fill)
+            obj_cols.append(np.array([env]))
+        if len(obj_cols) == 1:
+            m.set_objective(obj_cols[0], np.ones(obj_cols[0].size))
+        else:
+            # the objective is at most each of the two bounds
+            V = m.add_var(-INF, INF)
+            for cols in obj_cols:
+                m.add_row(
+                    np.concatenate([[V], cols]),
+                    np.concatenate([[1.0], -np.ones(cols.size)]),
+                    -INF,
+                    0.0,
+                )
+
+            def fill_v(st: dict[str, Any]) -> None:
+                g = activate(spec.head, np.array(st["z"]))
+                st["vec"][V] = float(g[0] - g[1])
+
+            self.fillers.append(fill_v)
+            m.set_objective([V], [1.0])
+        return grid, lo_v, up_v
+
+    def _difference_head(self, grid: np.ndarray) -> np.ndarray:
+        """Bound ``g(z') - g(z'')`` directly, segment by segment of ``z''``.
+
+        With ``t = z' - z'' ∈ [0, T]`` and ``z''`` in segment ``[a, b]``, both logits
+        lie in the window ``W = [a, b + T]``, and (mean value theorem, and the exact
+        extremes of ``g(z) - s·z`` on an interval)
+
+        * ``g(z') - g(z'') ≤ S·t`` with ``S`` the largest slope of ``g`` on ``W``;
+        * ``g(z') - g(z'') ≤ s·t + (max_W (g - s·z) - min_[a,b] (g - s·z))`` for the
+          chord slope ``s`` of ``W``.
+
+        One binary per segment picks the segment of ``z''`` (a disaggregated,
+        convex-hull formulation), and the objective is the chosen segment's
+        smaller bound. Every true pair satisfies the rows with its own segment
+        and ``v`` equal to its true difference.
+        """
+        m, kind = self.m, self.spec.head
+        z1, z2 = self.z
+        Lz, Uz = self.z_bounds
+        T = max(float(self.dz_bounds[1]), 0.0)
+        K = grid.size - 1
+        a, b = grid[:-1], grid[1:]
+        y = m.add_vars(K, 0.0, 1.0, True)
+        zz = m.add_vars(K, np.minimum(a, 0.0), np.maximum(b, 0.0))
+        tt = m.add_vars(K, 0.0, T)
+        v = m.add_vars(K, -INF, INF)
+        m.add_row(y, np.ones(K), 1.0, 1.0)
+        m.add_row(np.concatenate([zz, [z2]]), np.concatenate([np.ones(K), [-1.0]]), 0.0, 0.0)
+        m.add_row(
+            np.concatenate([tt, [z1, z2]]), np.concatenate([np.ones(K), [-1.0, 1.0]]), 0.0, 0.0
+        )
+        for k in range(K):
+            wa, wb = a[k], min(b[k] + T, Uz)
+            Tk = max(min(T, Uz - a[k]), 0.0)
+            S = float(_max_slope(kind, wa, wb))
+            s = (
+                0.0
+                if wb <= wa
+                else float(
+                    (activate(kind, np.array([wb]))[0] - activate(kind, np.array([wa]))[0])
+                    / (wb - wa)
+                )
+            )
+            hi_w = _dev_range(kind, s, wa, wb)[1]
+            lo_s = _dev_range(kind, s, a[k], b[k])[0]
+            C = hi_w - lo_s + PWL_MARGIN
+            m.add_row([zz[k], y[k]], [1.0, -a[k]], 0.0, INF)
+            m.add_row([zz[k], y[k]], [1.0, -b[k]], -INF, 0.0)
+            m.add_row([tt[k], y[k]], [1.0, -Tk], -INF, 0.0)
+            m.add_row([v[k], tt[k]], [1.0, -S * (1 + 1e-12)], -INF, 0.0)
+            m.add_row([v[k], tt[k], y[k]], [1.0, -s, -C], -INF, 0.0)
+
+        def fill(st: dict[str, Any]) -> None:
+            vec = st["vec"]
+            za, zb = st["z"]
+            k = int(np.clip(np.searchsorted(grid, zb, side="right") - 1, 0, K - 1))
+            vec[y] = vec[zz] = vec[tt] = vec[v] = 0.0
+            vec[y[k]] = 1.0
+            vec[zz[k]] = zb
+            vec[tt[k]] = za - zb
+            g = activate(kind, np.array([za, zb]))
+            vec[v[k]] = float(g[0] - g[1])
+
+        self.fillers.append(fill)
+        return v
+
+
+def _max_slope(kind: str, p: float, q: float) -> float:
+    """The largest derivative of the sigmoid or tanh on ``[p, q]`` (it peaks at 0)."""
+    c = min(max(0.0, p), q)
+    g = float(activate(kind, np.array([c]))[0])
+    return g * (1 - g) if kind == "sigmoid" else 1 - g * g
+
+
+def _dev_range(kind: str, s: float, p: float, q: float) -> tuple[float, float]:
+    """Exact ``min`` and ``max`` of ``g(z) - s·z`` on ``[p, q]`` (widened by the margin).
+
+    The extremes are at the ends or where ``g'(z) = s``, which for the sigmoid
+    (``g' = g(1-g)``) and tanh (``g' = 1 - g²``) is solved in closed form.
+    """
+    cands = [p, q]
+    if kind == "sigmoid" and 0 < s <= 0.25:
+        r = math.sqrt(max(1 - 4 * s, 0.0))
+        for gv in ((1 - r) / 2, (1 + r) / 2):
+            if 0 < gv < 1:
+                cands.append(math.log(gv) - math.log1p(-gv))
+    elif kind == "tanh" and 0 < s <= 1:
+        r = math.sqrt(max(1 - s, 0.0))
+        if r < 1:
+            cands += [math.atanh(r), -math.atanh(r)]
+    z = np.array([c for c in cands if p <= c <= q] or [p])
+    vals = activate(kind, z) - s * z
+    pad = PWL_MARGIN * (1 + float(np.abs(vals).max()))
+    return float(vals.min()) - pad, float(vals.max()) + pad
+
+
+def encode(
+    spec: NetSpec,
+    domain: Domain,
+    metric: SimilarityMetric,
+    eps: float,
+    *,
+    x0: np.ndarray | None = None,
+    options: EncodeOptions | None = None,
+) -> Encoding:
+    """Build the pair problem (``x0=None``) or the single-copy problem around ``x0``.
+
+    The pair problem's objective is the head's bound on ``g(z') - g(z'')``
+    (without the head's scale and offset); the single-copy problem has no
+    objective (the caller maximises and minimises ``z``).
+    """
+    opts = options or EncodeOptions()
+    t0 = time.perf_counter()
+    b = _Builder(spec, domain, metric, eps, x0, opts)
+    b.inputs()
+    b.layers()
+    body = b.m.copy() if b.copies == 2 and spec.head != "identity" else None
+    body_fillers = list(b.fillers)
+    grid, lo_v, up_v = b.head()
+    return Encoding(
+        model=b.m,
+        spec=spec,
+        x=b.x,
+        z=b.z,
+        layers=b.records[:-1],
+        z_bounds=b.z_bounds,
+        dz_bounds=b.dz_bounds,
+        head_grid=grid,
+        head_lower=lo_v,
+        head_upper=up_v,
+        lp_solves=b.lp_solves,
+        build_s=time.perf_counter() - t0,
+        bounds_s=b.bounds_s,
+        fillers=b.fillers,
+        x0=b.x0,
+        body=body,
+        body_fillers=body_fillers,
+        options=opts,
+    )
+
+
+def rehead(enc: Encoding, options: EncodeOptions) -> Encoding:
+    """The same pair problem with the head rebuilt under ``options`` (a refined grid)."""
+    if enc.body is None:
+        raise InvalidValueError("only a pair encoding with a sigmoid or tanh head can be re-headed")
+    b = object.__new__(_Builder)
+    b.spec, b.opts, b.copies = enc.spec, options, 2
+    b.m = enc.body.copy()
+    b.fillers = list(enc.body_fillers)
+    b.z, b.z_bounds, b.dz_bounds = list(enc.z), enc.z_bounds, enc.dz_bounds
+    grid, lo_v, up_v = b.head()
+    return replace(
+        enc,
+        model=b.m,
+        head_grid=grid,
+        head_lower=lo_v,
+        head_upper=up_v,
+        fillers=b.fillers,
+        options=options,
+    )

@@ -1,0 +1,223 @@
+"""Bring your own model: a user's MLP built and trained outside fairnn, audited and
+repaired from the CLI (safetensors + JSON spec) and the Python API."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from fairlearn.metrics import demographic_parity_difference
+from safetensors.torch import save_file
+from torch import nn
+from typer.testing import CliRunner
+
+from fairnn.cli import app
+from fairnn.errors import ConfigError, ModelFileError
+from fairnn.experiments.byo import audit_user_model, repair_user_model, user_splits
+from fairnn.methods import FittedModel
+from fairnn.nn.user import as_mlp, load_user_model
+from tests.synthetic import TanhNet, biased_arrays
+
+runner = CliRunner()
+COLS = ["f0", "f1", "f2", "f3"]
+
+
+def invoke(*args):
+    res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return res
+
+
+def last_json(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _table(n=1500, seed=0):
+    X, y, a = biased_arrays(n, 4, seed)
+    frame = pd.DataFrame(X, columns=COLS)
+    frame["approved"] = np.where(y == 1, "yes", "no")
+    frame["sex"] = np.where(a == 1, "M", "F")
+    return frame
+
+
+def _train_outside_fairnn(frame, layers):
+    """A plain PyTorch loop: what a practitioner already has."""
+    torch.manual_seed(0)
+    model = nn.Sequential(*layers)
+    X = torch.tensor(frame[COLS].to_numpy(), dtype=torch.float32)
+    y = torch.tensor((frame["approved"] == "yes").to_numpy(), dtype=torch.float32)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(150):
+        opt.zero_grad()
+        loss = nn.functional.binary_cross_entropy_with_logits(model(X).squeeze(-1), y)
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def _mlp():
+    return [nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)]
+
+
+def _spec(model):
+    layers = []
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            layers.append({"type": "Linear", "in_features": layer.in_features,
+                           "out_features": layer.out_features})  # fmt: skip
+        else:
+            layers.append({"type": type(layer).__name__})
+    return {"type": "sequential", "layers": layers}
+
+
+@pytest.fixture(scope="module")
+def user_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("byo")
+    frame = _table()
+    frame.to_csv(d / "loans.csv", index=False)
+    model = _train_outside_fairnn(frame, _mlp())
+    save_file(model.state_dict(), str(d / "model.safetensors"))
+    (d / "model.json").write_text(json.dumps(_spec(model)))
+    return d, frame, model
+
+
+DATA = ["--label", "approved", "--positive-label", "yes", "--sensitive", "sex"]
+
+
+def test_cli_audit_of_a_user_model_matches_a_direct_computation(user_files):
+    d, frame, model = user_files
+    res = invoke("audit", "--model-file", d / "model.safetensors", "--data", d / "loans.csv",
+                 *DATA, "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    report = last_json(res.output)
+    # the same test rows, scored directly with the user's module
+    test = user_splits(
+        d / "loans.csv", label="approved", sensitive="sex", positive_label="yes"
+    ).test
+    with torch.no_grad():
+        pred = (torch.sigmoid(model(test.X).squeeze(-1)) > 0.5).numpy()
+    y = test.y.numpy()
+    assert report["rows"] == len(test) == 300
+    assert report["metrics"]["accuracy"] == pytest.approx((pred == y).mean(), abs=1e-12)
+    assert report["metrics"]["dp_gap"] == pytest.approx(
+        demographic_parity_difference(y, pred, sensitive_features=test.group_labels()), abs=1e-12
+    )
+    assert report["metrics"]["dp_gap"] > 0.2  # the user's model is unfair: worth repairing
+    # the API gives the same report
+    api = audit_user_model(model, frame, label="approved", sensitive="sex", positive_label="yes")
+    assert api["metrics"] == pytest.approx(report["metrics"])
+
+
+def test_cli_repair_roc_and_runner_then_audit_the_saved_model(user_files, tmp_path):
+    d, _, _ = user_files
+    res = invoke("repair", "--model-file", d / "model.safetensors", "--data", d / "loans.csv",
+                 *DATA, "--method", "roc", "--theta", "0.8", "--out", tmp_path / "roc", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    roc = last_json(res.output)
+    assert roc["after"]["test"]["dp_gap"] < roc["before"]["test"]["dp_gap"]
+    again = last_json(invoke("audit", tmp_path / "roc", "--json").output)
+    assert again["metrics"]["dp_gap"] == pytest.approx(roc["after"]["test"]["dp_gap"])
+    res = invoke("repair", "--model-file", d / "model.safetensors", "--data", d / "loans.csv",
+                 *DATA, "--method", "runner", "--lam", "5", "--neuron_ratio", "0.5",
+                 "--epochs", "3", "--out", tmp_path / "runner", "--json", "-q")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rep = last_json(res.output)
+    assert rep["after"]["val"]["dp_gap_soft"] < rep["before"]["val"]["dp_gap_soft"]
+    assert FittedModel.load(tmp_path / "runner").training["repair"]["method"] == "runner"
+
+
+def test_api_repair_of_a_module_in_memory(user_files):
+    _, frame, model = user_files
+    report, repaired = repair_user_model(
+        model, frame, "roc", {"theta": 0.8}, label="approved", sensitive="sex",
+        positive_label="yes",
+    )  # fmt: skip
+    assert repaired.decision is not None and report["model_path"] is None
+    assert report["after"]["test"]["dp_gap"] < report["before"]["test"]["dp_gap"]
+
+
+def test_any_module_for_audit_and_roc_but_an_mlp_for_runner(user_files):
+    _, frame, _ = user_files
+    opts = {"label": "approved", "sensitive": "sex", "positive_label": "yes"}
+    custom = TanhNet(4, 8).eval()
+    assert audit_user_model(custom, frame, **opts)["rows"] == 300
+    repair_user_model(custom, frame, "roc", **opts)
+    with pytest.raises(ConfigError, match="TanhNet is a custom module"):
+        repair_user_model(custom, frame, "runner", **opts)
+    bn = _train_outside_fairnn(
+        frame, [nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1)]
+    )
+    assert audit_user_model(bn, frame, **opts)["rows"] == 300
+    with pytest.raises(ConfigError, match=r"layer 1 \(BatchNorm1d\) is not supported"):
+        repair_user_model(bn, frame, "runner", **opts)
+    with pytest.raises(ConfigError, match=r"layer 1 \(BatchNorm1d\)"):
+        as_mlp(bn, "certification")
+
+
+def test_a_registered_dataset_with_a_user_module():
+    splits = user_splits("german", seed=0)
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(splits.train.n_features, 8), nn.ReLU(), nn.Linear(8, 1))
+    report = audit_user_model(module, "german")
+    assert report["rows"] == len(splits.test)
+    with pytest.raises(Exception, match="features"):
+        audit_user_model(nn.Sequential(nn.Linear(3, 1)), "german")
+
+
+def test_model_files_from_elsewhere_get_errors(user_files, tmp_path):
+    d, _, model = user_files
+    (tmp_path / "m.pt").write_bytes(b"\x80\x04pickle")
+    with pytest.raises(ModelFileError, match="never unpickles"):
+        load_user_model(tmp_path / "m.pt")
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load_user_model(d / "model.safetensors", tmp_path / "none.json")
+    bad = _spec(model)
+    bad["layers"][2] = {"type": "Conv2d", "in_channels": 1}
+    with pytest.raises(ModelFileError, match=r"layer 2 \(Conv2d\)"):
+        load_user_model(d / "model.safetensors", bad)
+    wrong = _spec(model)
+    wrong["layers"][2]["out_features"] = wrong["layers"][4]["in_features"] = 32
+    with pytest.raises(ModelFileError, match="wrong shapes"):
+        load_user_model(d / "model.safetensors", wrong)
+    with pytest.raises(ModelFileError, match="do not fit the architecture"):
+        load_user_model(
+            d / "model.safetensors", {"type": "mlp", "in_features": 4, "hidden": [16, 16]}
+        )
+    (tmp_path / "x.safetensors").write_bytes(b"not safetensors")
+    (tmp_path / "x.json").write_text(json.dumps(_spec(model)))
+    with pytest.raises(ModelFileError, match="not a readable safetensors"):
+        load_user_model(tmp_path / "x.safetensors")
+    res = invoke("audit", "--model-file", d / "model.safetensors", "--data", d / "loans.csv",
+                 "--label", "approved", "--sensitive", "nope")  # fmt: skip
+    assert res.exit_code == 2 and "nope" in res.output
+    res = invoke("audit", "--model-file", d / "model.safetensors")
+    assert res.exit_code == 2 and "--data" in res.output
+
+
+def test_cli_and_api_certify_a_user_mlp(user_files):
+    from fairnn.certify import certify_local
+
+    d, frame, model = user_files
+    res = invoke("certify", "--model-file", d / "model.safetensors", "--data", d / "loans.csv",
+                 *DATA, "--eps", "0.1", "--time-limit", "5", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    cert = last_json(res.output)  # anytime: a proven bound and a real witness even if cut short
+    w1, w2 = (torch.tensor([w], dtype=torch.float32) for w in cert["witness"])
+    with torch.no_grad():
+        real = (torch.sigmoid(model(w1)) - torch.sigmoid(model(w2))).abs().item()
+    assert real == pytest.approx(cert["delta_lower"], abs=1e-5)
+    assert 0 < cert["delta_lower"] <= cert["delta_upper"]
+    # sex is not an input here, so the metric sees every column: the pair is within ε
+    assert np.abs(np.subtract(*cert["witness"])).max() <= 0.1 + 1e-9
+    # local certificates around 20 test rows; the API on the nn.Sequential proves the same
+    res = invoke("certify", "--model-file", d / "model.safetensors", "--data", d / "loans.csv",
+                 *DATA, "--eps", "0.1", "--local", "20", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    local = last_json(res.output)
+    cli_up = [c["delta_upper"] for c in local["certificates"]]
+    splits = user_splits(d / "loans.csv", label="approved", sensitive="sex", positive_label="yes")
+    api = certify_local(model, splits.test.X[:20], splits.train, eps=0.1, progress=False)
+    assert api.delta_upper == pytest.approx(np.asarray(cli_up), rel=1e-6, abs=1e-9)
+    assert all(c.gap <= 1e-6 for c in api)
