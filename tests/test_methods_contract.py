@@ -43,6 +43,9 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     # AdvPost (adversarial fine-tuning of the whole model); image/text: tests/test_reprogram.py
     "reprogram": ({"lam": 2.0, "mode": "dp", "tune_lr": 0.01}, "dp_gap"),
     "adv_post": ({"lam": 1.0, "mode": "dp"}, "dp_gap"),
+    # issue 9: MinDiff on positives (FNR parity, the paper's slice); tests/test_mindiff.py
+    # checks the MMD against TF Model Remediation and the regularizers with every method
+    "mindiff": ({"mindiff_weight": 1.0, "slice": "positive"}, "fnr_gap"),
 }
 METHODS = [cls.name for cls in list_methods()]
 QUICK = TrainConfig(epochs=3, batch_size=256, progress=False)

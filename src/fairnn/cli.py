@@ -220,11 +220,42 @@ def train(
         typer.Option(help="Hidden layer sizes; repeat: --hidden 200 --hidden 200."),
     ] = None,
     select: Annotated[
-        str | None, typer.Option(help="Model selection: last, loss or a metric name.")
+        str | None,
+        typer.Option(
+            help="Model selection (early stopping): last, loss, constrained_error or a metric name."
+        ),
+    ] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Early stopping: stop after N epochs without improvement.")
+    ] = None,
+    weight_decay: Annotated[
+        float | None,
+        typer.Option("--weight-decay", "--weight_decay", help="L2 regularisation (weight decay)."),
+    ] = None,
+    flood_level: Annotated[
+        float | None,
+        typer.Option(
+            "--flood-level",
+            "--flood_level",
+            "--flood",
+            help="Flooding level b: the primary loss L becomes |L - b| + b (Ishida et al. 2020).",
+        ),
+    ] = None,
+    fnr_gap: Annotated[
+        float | None,
+        typer.Option(
+            "--fnr-gap",
+            "--fnr_gap",
+            help="Also report errors under per-group thresholds chosen on val with "
+            "|ΔFNR| <= this (the MinDiff paper's evaluation).",
+        ),
     ] = None,
     arch: Annotated[
         str | None,
-        typer.Option(help="Image/text data: cnn or preact_resnet; text or transformer."),
+        typer.Option(
+            help="Image/text data: cnn or preact_resnet; text or transformer. "
+            "Any data: random_features (with --width N)."
+        ),
     ] = None,
     width: Annotated[
         int | None,
@@ -250,7 +281,15 @@ def train(
     mode, params = resolve_mode(method, mode, parse_extra(list(ctx.args)))
     overrides = {
         k: v
-        for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, select=select).items()
+        for k, v in dict(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            select=select,
+            patience=patience,
+            weight_decay=weight_decay,
+            flood_level=flood_level,
+        ).items()
         if v is not None
     }
     arch_d: dict[str, Any] = {"hidden": list(hidden)} if hidden else {}
@@ -269,6 +308,7 @@ def train(
         positive_label=_parse_scalar(positive_label) if positive_label is not None else None,
         train=overrides,
         architecture=arch_d,
+        constraint={"gap": "fnr", "gamma": fnr_gap} if fnr_gap is not None else None,
     )
     result = run_spec(
         spec, out=out, runtime={"device": device, "progress": not quiet and not as_json}
@@ -279,7 +319,10 @@ def train(
     typer.echo(
         f"{spec.method} on {spec.dataset} ({spec.recipe}, seed {spec.seed}) in {result.time_s:.1f}s"
     )
-    typer.echo(format_table(result.metrics, REPORT_METRICS))
+    columns = REPORT_METRICS
+    if spec.constraint is not None:
+        columns = (*REPORT_METRICS, "fnr_gap", "constrained_error", "constrained_gap")
+    typer.echo(format_table(result.metrics, columns))
     if result.model_path:
         typer.echo(f"model saved to {result.model_path}")
 

@@ -17,7 +17,7 @@ from typing import Any
 from fairnn.datasets.core import Splits
 from fairnn.errors import ConfigError
 from fairnn.experiments.protocols import protocol, protocol_params
-from fairnn.experiments.spec import RunSpec
+from fairnn.experiments.spec import Constraint, RunSpec
 from fairnn.methods.base import Method, get_method
 from fairnn.methods.fitted import FittedModel
 from fairnn.training.config import TrainConfig
@@ -159,6 +159,51 @@ def _base_model(
     return fitted, data
 
 
+def constrained_metrics(
+    fitted: FittedModel, splits: Splits, constraint: Constraint
+) -> dict[str, dict[str, float]]:
+    """The MinDiff paper's evaluation (§4) for every split.
+
+    Per-group thresholds are chosen on validation (maximum accuracy with
+    |Δrate| ≤ γ) and applied to each split: ``constrained_error`` and
+    ``constrained_gap`` (the constrained rate's gap at those thresholds);
+    ``constrained_feasible`` says whether validation met the constraint. ``bce`` is
+    the split's mean log loss, so that an interpolating model (zero training loss)
+    shows. Two groups only.
+    """
+    import numpy as np
+
+    from fairnn.metrics.thresholds import apply_thresholds, constrained_thresholds
+
+    if splits.val.groups.n_groups != 2:
+        raise ConfigError(
+            f"the constrained evaluation compares two groups; this data has "
+            f"{splits.val.groups.n_groups} ({', '.join(splits.val.groups.labels)})"
+        )
+    scores = {name: fitted.predict_proba(data) for name, data in splits}
+    val = splits.val
+    chosen = constrained_thresholds(
+        val.y.cpu().numpy(),
+        scores["val"],
+        val.s.cpu().numpy(),
+        gamma=constraint.gamma,
+        constraint=constraint.gap,
+    )
+    out: dict[str, dict[str, float]] = {}
+    for name, data in splits:
+        y, p = data.y.cpu().numpy(), np.clip(scores[name], 1e-7, 1 - 1e-7)
+        r = apply_thresholds(
+            y, p, data.s.cpu().numpy(), chosen.thresholds, constraint=constraint.gap
+        )
+        out[name] = {
+            "constrained_error": r["error"],
+            "constrained_gap": r["gap"],
+            "bce": float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()),
+        }
+    out["val"]["constrained_feasible"] = float(chosen.feasible)
+    return out
+
+
 def run_spec(
     spec: RunSpec,
     *,
@@ -197,6 +242,9 @@ def run_spec(
         "mode": spec.mode,
     }
     metrics = {name: fitted.evaluate(data) for name, data in splits}
+    if spec.constraint is not None:
+        for name, extra in constrained_metrics(fitted, splits, spec.constraint).items():
+            metrics[name].update(extra)
     elapsed = time.perf_counter() - t0
     model_path = str(fitted.save(out)) if out is not None else None
     return RunResult(spec.key(), spec, metrics, elapsed, model_path, fitted, splits)

@@ -18,6 +18,20 @@ from fairnn.methods.base import validate_model
 Mode = Literal["dp", "eo"]
 
 
+class Constraint(BaseModel):
+    """Evaluate under a fairness constraint (the MinDiff paper's evaluation, §4).
+
+    Per-group thresholds are chosen on validation to maximise accuracy subject to
+    |Δ``gap``| ≤ ``gamma`` (``fnr``: the paper's |ΔFNR| ≤ 0.01) and applied to every
+    split (:mod:`fairnn.metrics.thresholds`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    gap: Literal["fnr", "fpr"] = "fnr"
+    gamma: float = Field(0.01, ge=0, le=1)
+
+
 class RunSpec(BaseModel):
     """Everything that decides a run's result."""
 
@@ -38,6 +52,9 @@ class RunSpec(BaseModel):
     )
     train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig overrides")
     architecture: dict[str, Any] = Field(default_factory=dict)
+    constraint: Constraint | None = Field(
+        None, description="also report errors under per-group thresholds (MinDiff §4)"
+    )
 
     @classmethod
     def make(cls, **values: Any) -> RunSpec:
@@ -47,6 +64,8 @@ class RunSpec(BaseModel):
         """A stable hash of the spec (device and progress settings excluded)."""
         d = self.model_dump(mode="json")
         d["train"] = {k: v for k, v in d["train"].items() if k not in _NOT_HASHED}
+        if d["constraint"] is None:  # keys of runs stored before the field existed stay valid
+            del d["constraint"]
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -10,6 +10,7 @@ from fairnn.methods import (  # noqa: F401  (registration)
     fairsmote,
     gapreg,
     iftrain,
+    mindiff,
     oversample,
     reprogram,
     resampling,

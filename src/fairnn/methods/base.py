@@ -45,7 +45,9 @@ class Architecture(BaseModel):
     activation: Literal["relu", "sigmoid", "tanh"] = "relu"
     dropout: float = Field(0.0, ge=0, lt=1)
     #: image/text data: "cnn" or "preact_resnet"; "text" or "transformer" (default: the
-    #: first of each); ``width`` is the CNN's channels, the ResNet's k or the embedding dim
+    #: first of each); ``width`` is the CNN's channels, the ResNet's k or the embedding dim.
+    #: "random_features" (any data): fixed random ReLU features of ``width`` N and a learned
+    #: logistic regression (the MinDiff paper's width sweep)
     type: str | None = None
     width: int | None = Field(None, ge=1)
 
@@ -99,6 +101,10 @@ class Method:
         return train
 
     def build_network(self, train: TabularData, architecture: Architecture) -> nn.Module:
+        if architecture.type == "random_features" and train.X.ndim == 2:
+            from fairnn.nn.random_features import RandomReLUFeatures
+
+            return RandomReLUFeatures.for_data(train, architecture.width or 1000)
         if getattr(train, "modality", "tabular") != "tabular":
             from fairnn.nn.registry import network_for_data
 

@@ -3,6 +3,7 @@
 from fairnn.nn.cnn import CNNConfig, SmallCNN
 from fairnn.nn.fairbinn import FairBiNNNet
 from fairnn.nn.mlp import MLP, MLPConfig
+from fairnn.nn.random_features import RandomFeaturesConfig, RandomReLUFeatures
 from fairnn.nn.registry import (
     architecture_of,
     build_network,
@@ -18,6 +19,8 @@ __all__ = [
     "FairBiNNNet",
     "MLPConfig",
     "PreActResNet",
+    "RandomFeaturesConfig",
+    "RandomReLUFeatures",
     "ResNetConfig",
     "SmallCNN",
     "TextClassifier",

@@ -15,6 +15,7 @@ from torch import nn
 from fairnn.errors import ConfigError, ModelFileError
 from fairnn.nn.cnn import SmallCNN
 from fairnn.nn.mlp import MLP
+from fairnn.nn.random_features import RandomReLUFeatures
 from fairnn.nn.resnet import PreActResNet
 from fairnn.nn.text import TextClassifier
 from fairnn.nn.user import SequentialNet
@@ -24,6 +25,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
     "cnn": SmallCNN.from_config,
     "preact_resnet": PreActResNet.from_config,
     "text": TextClassifier.from_config,
+    "random_features": RandomReLUFeatures.from_config,
     "sequential": SequentialNet.from_config,
     "reprogram": lambda arch: _triggered(arch),
 }
@@ -63,7 +65,7 @@ def build_network(arch: dict[str, Any]) -> nn.Module:
         raise ModelFileError(f"the model file's architecture {arch} is invalid: {e}") from None
 
 
-IMAGE_ARCHITECTURES = ("cnn", "preact_resnet")
+IMAGE_ARCHITECTURES = ("cnn", "preact_resnet", "random_features")
 TEXT_ARCHITECTURES = ("text", "transformer")
 
 
@@ -90,6 +92,8 @@ def network_for_data(
             return SmallCNN(channels, width or 16, dropout=dropout, hidden=(hidden or [64])[0])
         if kind in ("preact_resnet", "resnet", "resnet18"):
             return PreActResNet(width or 64, channels)
+        if kind == "random_features":
+            return RandomReLUFeatures.for_data(data, width or 1000)
         raise ConfigError(f"architecture {kind!r} does not take images; use {IMAGE_ARCHITECTURES}")
     if modality == "text":
         kind = kind or "text"

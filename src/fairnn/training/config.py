@@ -23,6 +23,14 @@ class TrainConfig(BaseModel):
     metric (lowest gap, highest accuracy). Ties go to the earliest epoch.
     Epochs before ``select_from`` are never selected (RUNNER discards epoch 0).
     ``patience`` stops training after that many epochs without improvement.
+    ``select="constrained_error"`` is the MinDiff paper's validation criterion (the
+    error of the best per-group thresholds under |ΔFNR| ≤ 0.01; see
+    :mod:`fairnn.training.regularizers`).
+
+    Regularizers that combine with every in-processing method (Veldanda et al., TMLR
+    2023, §5): ``weight_decay`` (L2, as the optimizer's weight decay, as the MinDiff
+    code), ``flood_level`` (flooding, Ishida et al. 2020: the primary loss L becomes
+    |L − b| + b) and early stopping (``select`` on validation, with ``patience``).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -31,6 +39,7 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(256, ge=1)
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
+    flood_level: float | None = Field(None, ge=0)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     momentum: float = Field(0.0, ge=0, lt=1)
     steps_per_epoch: int | None = Field(None, ge=1)

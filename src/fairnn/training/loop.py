@@ -11,7 +11,13 @@ their own:
   main step; ``after_step`` and ``on_epoch_end`` run after it;
 * extra parameter groups go to the main optimizer through ``param_groups``;
 * ``before_forward`` sees the gathered batch before the model runs on it
-  (FairNeuron's per-row dropout mask).
+  (FairNeuron's per-row dropout mask);
+* ``extra_rows`` names more training rows to run through the same forward pass
+  (MinDiff's per-group batches); their logits reach ``loss_terms`` in
+  ``Forward.extra`` and never enter the primary loss.
+
+The regularizers of :mod:`fairnn.training.regularizers` (flooding, L2, early
+stopping) come from :class:`TrainConfig` fields and apply to every method.
 
 A :class:`~fairnn.training.samplers.Sampler` chooses the batch rows, and the
 ``select`` rule of :class:`~fairnn.training.config.TrainConfig` chooses the
@@ -59,6 +65,8 @@ class Forward:
 
     logits: torch.Tensor
     hidden: list[torch.Tensor] = field(default_factory=list)
+    #: logits of the rows plugins asked for with ``extra_rows``, by the name they gave
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,6 +101,15 @@ class Plugin:
 
     def before_forward(self, batch: Batch, state: LoopState) -> None:
         """The batch is gathered; the model has not run on it (set per-row state here)."""
+
+    def extra_rows(self, batch: Batch, state: LoopState) -> dict[str, torch.Tensor]:
+        """Training-row indices (by name) to forward together with the batch.
+
+        They share the batch's forward pass (one call, as the MinDiff code concatenates
+        its batches, which matters for batch normalisation); their logits arrive in
+        ``Forward.extra[name]``. Return ``{}`` for none.
+        """
+        return {}
 
     def loss_terms(self, batch: Batch, fwd: Forward, state: LoopState) -> dict[str, torch.Tensor]:
         return {}
@@ -159,6 +176,48 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def _step_inputs(
+    model: nn.Module, train: TabularData, config: TrainConfig
+) -> tuple[Callable[..., Any], Any]:
+    """The callable a training step runs and the inputs it gathers rows from.
+
+    A model with ``precompute(X)`` and ``forward_precomputed(H, return_hidden)`` (a
+    frozen feature map under a trainable head, e.g. random features) has its training
+    inputs mapped once here; validation and prediction still run the whole model.
+    """
+    pre = getattr(model, "precompute", None)
+    if pre is None or not isinstance(train.X, torch.Tensor):
+        return model, train.X
+    with torch.no_grad():
+        size = config.eval_batch_size if train.X.ndim == 2 else 256
+        H = torch.cat([pre(train.X[i : i + size]) for i in range(0, len(train), size)])
+    return model.forward_precomputed, H
+
+
+def _forward(
+    model: Callable[..., Any],
+    X: torch.Tensor,
+    X_all: Any,
+    extra: dict[str, torch.Tensor],
+    needs_hidden: bool,
+) -> Forward:
+    """One forward pass over the batch and the plugins' extra rows (gathered from ``X_all``)."""
+    n = X.shape[0]
+    if extra:
+        X = torch.cat([X, *(X_all[idx] for idx in extra.values())])
+    if needs_hidden:
+        logits, hidden = model(X, return_hidden=True)
+        hidden = [h[:n] for h in hidden]
+    else:
+        logits, hidden = model(X), []
+    out: dict[str, torch.Tensor] = {}
+    start = n
+    for name, idx in extra.items():
+        out[name] = logits[start : start + idx.shape[0]]
+        start += idx.shape[0]
+    return Forward(logits[:n], hidden, out)
+
+
 def make_sampler(data: TabularData, config: TrainConfig, gen: torch.Generator) -> Sampler:
     if config.sampler == "random":
         return RandomSampler(len(data), config.batch_size, gen, config.steps_per_epoch)
@@ -180,10 +239,16 @@ class _Selector:
         self.name = rule if isinstance(rule, str) else getattr(rule, "__name__", "custom")
         self.fn = rule if callable(rule) else None
         self.higher_better = False
-        if isinstance(rule, str) and rule not in ("last", "loss"):
+        from fairnn.training.regularizers import SELECTION_RULES
+
+        if isinstance(rule, str) and rule in SELECTION_RULES:
+            self.fn = SELECTION_RULES[rule]
+        elif isinstance(rule, str) and rule not in ("last", "loss"):
             if rule not in METRICS:
                 raise ConfigError(
-                    f"select={rule!r} is not 'last', 'loss' or a metric name; metrics: "
+                    f"select={rule!r} is not 'last', 'loss', "
+                    + ", ".join(repr(k) for k in SELECTION_RULES)
+                    + " or a metric name; metrics: "
                     + ", ".join(sorted(METRICS))
                 )
             self.higher_better = METRICS[rule].higher_is_better
@@ -191,6 +256,7 @@ class _Selector:
             raise ConfigError(
                 f"select={self.name!r} needs a validation split; pass val= or select='last'"
             )
+        self._val_features: torch.Tensor | None = None
         self.best_value: float | None = None
         self.best_epoch = -1
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -199,9 +265,19 @@ class _Selector:
     def value(self, model: nn.Module) -> dict[str, float]:
         if self.val is None:
             return {}
-        # images and texts: smaller chunks (activations, and lazily read image files)
-        size = self.config.eval_batch_size if self.val.X.ndim == 2 else 256
-        logits = predict_logits(model, self.val.X, min(self.config.eval_batch_size, size))
+        if getattr(model, "precompute", None) is not None and isinstance(self.val.X, torch.Tensor):
+            # a frozen feature map: map the validation inputs once, score the head each epoch
+            if self._val_features is None:
+                self._val_features = _step_inputs(model, self.val, self.config)[1]
+            with torch.no_grad():
+                was = model.training
+                model.eval()
+                logits = model.forward_precomputed(self._val_features)  # type: ignore[operator]
+                model.train(was)
+        else:
+            # images and texts: smaller chunks (activations, and lazily read image files)
+            size = self.config.eval_batch_size if self.val.X.ndim == 2 else 256
+            logits = predict_logits(model, self.val.X, min(self.config.eval_batch_size, size))
         out = {"val_loss": float(primary_loss(logits, self.val.y, None, self.val.task))}
         if self.name in ("last", "loss"):
             return out
@@ -256,7 +332,10 @@ def fit(
     ``select`` overrides ``config.select`` and may be a callable
     ``(val_scores, val_data) -> float`` (lower is better).
     """
+    from fairnn.training.regularizers import regularizer_plugins
+
     config = config or TrainConfig()
+    plugins = [*plugins, *regularizer_plugins(config)]
     if len(train) == 0:
         raise InvalidValueError("the training split is empty")
     device = resolve_device(config.device)
@@ -282,6 +361,9 @@ def fit(
             params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )
 
+    # a model with a frozen feature map (random features) maps the training inputs once;
+    # steps then run its trainable part only
+    step_model, X_steps = _step_inputs(model, train_d, config)
     state = LoopState(model, opt, config, train_d, device, gen)
     for p in plugins:
         p.setup(state)
@@ -299,14 +381,13 @@ def fit(
         for idx in sampler.epoch():
             idx_d = idx.to(device)
             w = None if train_d.sample_weight is None else train_d.sample_weight[idx_d]
-            batch = Batch(idx_d, train_d.X[idx_d], train_d.y[idx_d], train_d.s[idx_d], w)
+            batch = Batch(idx_d, X_steps[idx_d], train_d.y[idx_d], train_d.s[idx_d], w)
             for p in plugins:
                 p.before_forward(batch, state)
-            if needs_hidden:
-                logits, hidden = model(batch.X, return_hidden=True)
-                fwd = Forward(logits, hidden)
-            else:
-                fwd = Forward(model(batch.X))
+            extra: dict[str, torch.Tensor] = {}
+            for p in plugins:
+                extra.update(p.extra_rows(batch, state))
+            fwd = _forward(step_model, batch.X, X_steps, extra, needs_hidden)
             state.batch, state.forward = batch, fwd
             loss = primary_loss(fwd.logits, batch.y, batch.w, train_d.task)
             for p in plugins:

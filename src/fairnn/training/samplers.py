@@ -52,6 +52,11 @@ class RandomSampler:
     def __len__(self) -> int:
         return self.steps
 
+    def draw(self) -> torch.Tensor:
+        """The next batch, cycling through fresh permutations without end (MinDiff's
+        per-group loaders, which are cycled independently of the main one)."""
+        return self._next()
+
     def _next(self) -> torch.Tensor:
         if (
             self._perm is None

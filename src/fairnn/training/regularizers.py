@@ -1,0 +1,66 @@
+"""Regularizers every in-processing method can combine with, set in :class:`TrainConfig`.
+
+Veldanda et al. (TMLR 2023, §5) find that MinDiff stops working once a model
+interpolates its training data, and bring it back with three standard regularizers;
+fairnn applies them through the one training loop, so they work with any
+in-processing method (``gapreg``, ``adversarial``, ``mindiff``, …):
+
+* **L2**: ``weight_decay`` (the optimizer's weight decay, as the MinDiff code passes it
+  to Adam; not an explicit loss term);
+* **flooding** (Ishida et al., "Do We Need Zero Training Loss After Achieving Zero
+  Training Error?", ICML 2020): ``flood_level`` b turns the primary loss L into
+  |L − b| + b, so below b the gradient flips sign and the training loss hovers around b.
+  As in the MinDiff code it reshapes the primary loss only, not the fairness terms;
+* **early stopping**: ``select`` picks the epoch whose weights are kept on validation
+  (a metric, ``loss``, or :data:`SELECTION_RULES`' ``constrained_error``, the paper's
+  fairness-constrained validation error) and ``patience`` stops training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from fairnn.datasets.core import TabularData
+from fairnn.errors import ConfigError
+from fairnn.training.config import TrainConfig
+from fairnn.training.loop import LoopState, Plugin
+
+
+class Flooding(Plugin):
+    """|L − b| + b on the primary loss (Ishida et al., ICML 2020, Eq. 2)."""
+
+    def __init__(self, flood_level: float) -> None:
+        if flood_level < 0:
+            raise ConfigError(f"flood_level must be >= 0, got {flood_level}; try 0.1")
+        self.b = float(flood_level)
+
+    def transform_primary(self, loss: torch.Tensor, state: LoopState) -> torch.Tensor:
+        return (loss - self.b).abs() + self.b
+
+
+def regularizer_plugins(config: TrainConfig) -> list[Plugin]:
+    """The plugins :class:`TrainConfig`'s regularizer fields ask for (L2 is the optimizer's)."""
+    return [Flooding(config.flood_level)] if config.flood_level else []
+
+
+def constrained_error(scores: np.ndarray, val: TabularData) -> float:
+    """Validation error of the best per-group thresholds under |ΔFNR| ≤ 0.01 (MinDiff §4)."""
+    from fairnn.metrics.thresholds import constrained_error as _ce
+
+    s = val.s.detach().cpu().numpy()
+    if val.groups.n_groups != 2:
+        raise ConfigError(
+            f"select='constrained_error' compares two groups, but the data has "
+            f"{val.groups.n_groups} ({', '.join(val.groups.labels)}); use another select rule"
+        )
+    w = None if val.sample_weight is None else val.sample_weight.detach().cpu().numpy()
+    return _ce(val.y.detach().cpu().numpy(), scores, s, sample_weight=w)
+
+
+#: named validation rules beyond ``last``, ``loss`` and the metrics (lower is better)
+SELECTION_RULES: dict[str, Callable[[np.ndarray, TabularData], float]] = {
+    "constrained_error": constrained_error,
+}
