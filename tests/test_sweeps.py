@@ -420,3 +420,29 @@ def test_report_needs_finished_runs(tmp_path):
 
     with pytest.raises(FairnnError, match="no finished runs"):
         write_report([], tmp_path / "out")
+
+
+def test_a_run_that_ignores_the_notion_is_computed_once_for_both(tmp_path, monkeypatch):
+    from fairnn.experiments import executors
+
+    specs = [
+        RunSpec.make(dataset="german", method=m, mode=mode, seed=0, train={"epochs": 1})
+        for m in ("vanilla", "gapreg")
+        for mode in ("dp", "eo")
+    ]
+    calls = []
+    real = executors.execute
+
+    def counting(spec_json, *a, **k):
+        calls.append(RunSpec.model_validate_json(spec_json).method)
+        return real(spec_json, *a, **k)
+
+    monkeypatch.setattr(executors, "execute", counting)
+    with ResultStore(tmp_path / "r.db") as store:
+        summary = run_specs(specs, store, progress=False, threads=1)
+        rows = store.runs(status="done")
+    assert sorted(calls) == ["gapreg", "gapreg", "vanilla"]  # gapreg's penalty follows the notion
+    assert summary.done == 4 and len(rows) == 4
+    van = [r for r in rows if r["method"] == "vanilla"]
+    assert {r["mode"] for r in van} == {"dp", "eo"}
+    assert van[0]["metrics"] == van[1]["metrics"]

@@ -114,6 +114,30 @@ class SweepSummary:
         return self.done + self.failed
 
 
+def twin_key(spec: RunSpec) -> str:
+    """A key shared by specs whose runs are identical but for their ``mode`` label.
+
+    A sweep lists every method under both notions (``modes: [dp, eo]``) so that each
+    notion's report shows all methods. A method without a notion parameter (vanilla,
+    pre-processing, IF-fair training, …) trains the same model under both when the
+    recipe's protocol does not depend on the notion either; such a run is computed
+    once and recorded under each spec.
+    """
+    from fairnn.experiments.run import train_config
+    from fairnn.methods.base import get_method
+
+    try:
+        cls = get_method(spec.method)
+        if cls.notion_param in cls.Params.model_fields or spec.mode == "dp":
+            return spec.key()
+        dp = spec.model_copy(update={"mode": "dp"})
+        if train_config(dp) != train_config(spec):
+            return spec.key()
+        return dp.key()
+    except FairnnError:  # an invalid spec runs (and fails) on its own
+        return spec.key()
+
+
 def run_specs(
     specs: Sequence[RunSpec],
     store: ResultStore,
@@ -146,6 +170,11 @@ def run_specs(
     TrainConfig.make(device=device)  # a bad device is one error now, not one per run
     todo = store.missing(specs, retry_failed=retry_failed)
     summary = SweepSummary(total=len(specs), skipped=len(specs) - len(todo))
+    twins: dict[str, list[RunSpec]] = {}
+    for spec in todo:
+        twins.setdefault(twin_key(spec), []).append(spec)
+    leaders = [group[0] for group in twins.values()]
+    followers = {group[0].key(): group[1:] for group in twins.values()}
     models = str(models_dir) if models_dir is not None else None
     bar = tqdm(
         total=len(todo),
@@ -155,7 +184,11 @@ def run_specs(
         dynamic_ncols=True,
     )
 
-    def finished(spec: RunSpec, outcome: dict[str, Any]) -> None:
+    def finished(leader: RunSpec, outcome: dict[str, Any]) -> None:
+        for spec in [leader, *followers.get(leader.key(), [])]:
+            record(spec, outcome)
+
+    def record(spec: RunSpec, outcome: dict[str, Any]) -> None:
         store.record(spec, outcome, sweep=sweep)
         if outcome["status"] == "done":
             summary.done += 1
@@ -179,13 +212,13 @@ def run_specs(
         if not todo:
             return summary
         if backend == "dask":
-            _run_dask(todo, finished, workers, scheduler, models, threads, device)
+            _run_dask(leaders, finished, workers, scheduler, models, threads, device)
         elif workers == 1:
             n = threads or threads_per_worker(1)
-            for spec in todo:
+            for spec in leaders:
                 finished(spec, execute(spec.model_dump_json(), n, models, device))
         else:
-            _run_local(todo, finished, workers, models, threads, device)
+            _run_local(leaders, finished, workers, models, threads, device)
     except KeyboardInterrupt:
         raise SweepInterrupted(
             f"interrupted: {summary.ran} of {len(todo)} runs finished and recorded in "
