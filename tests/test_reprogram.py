@@ -286,3 +286,47 @@ def test_cli_repair_with_reprogram_and_tune_ratio(tmp_path):
     assert 0 < n_train < len(load_dataset("german", seed=0).train)
     res = runner.invoke(app, ["repair", str(model), "--method", "reprogram", "--trigger", "soft"])
     assert res.exit_code == 2 and "trigger 'soft' does not go in front of tabular" in res.output
+
+
+@pytest.mark.requires_mirror
+def test_multiclass_study_trains_a_four_class_base_and_its_triggers(monkeypatch):
+    from fairnn.experiments.reproductions import reprogramming as rp
+
+    real_data, real_settings = rp._multiclass_data, rp.settings
+
+    def small(seed):
+        tr, va, te = real_data(seed)
+        return (
+            tr.subset(torch.arange(1500)),
+            va.subset(torch.arange(300)),
+            te.subset(torch.arange(600)),
+        )
+
+    def tiny(dataset, full):
+        s = real_settings(dataset, full)
+        s["train"]["epochs"], s["lams"] = 2, [0.0, 3.0]
+        return s
+
+    monkeypatch.setattr(rp, "_multiclass_data", small)
+    monkeypatch.setattr(rp, "settings", tiny)
+    cache: dict = {}
+    rows = rp.multiclass_rows([0], False, cache)
+    assert len(rows) == 1 and set(rows[0]) == {"seed", "base", "0.0", "3.0"}
+    base = rows[0]["base"]
+    assert base["accuracy"] > 0.3  # four classes: better than chance (0.25)
+    for key in ("base", "0.0", "3.0"):
+        r = rows[0][key]
+        assert 0 <= r["dp_gap"] <= 1 and 0 <= r["eodds_gap_sum"] <= 2
+    assert rp.multiclass_rows([0], False, cache) == rows  # cached rows are not retrained
+
+
+def test_multiclass_gaps_by_hand():
+    from fairnn.experiments.reproductions.reprogramming import multiclass_gaps
+
+    pred = np.array([0, 1, 1, 2, 0, 2])
+    y = np.array([0, 1, 2, 2, 0, 1])
+    s = np.array([0, 0, 0, 1, 1, 1])
+    out = multiclass_gaps(pred, y, s, 3)
+    # class rates by group: c0 1/3 vs 1/3, c1 2/3 vs 0, c2 0 vs 2/3 -> ΔDP mean 4/9
+    assert out["dp_gap"] == pytest.approx(4 / 9)
+    assert out["accuracy"] == pytest.approx(4 / 6)
