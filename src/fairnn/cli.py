@@ -354,6 +354,11 @@ FeatureOpt = Annotated[
 PositiveOpt = Annotated[
     str | None, typer.Option(help="--model-file on a table: the label value that is positive.")
 ]
+ByoDataOpt = Annotated[
+    str | None, typer.Option(help="--model-file: dataset name or CSV/parquet table.")
+]
+RecipeOpt = Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")]
+SeedOpt = Annotated[int, typer.Option(help="--model-file: seed of the split.")]
 
 
 def _model_source(model_dir: Path | None, model_file: Path | None) -> None:
@@ -406,8 +411,8 @@ def audit(
     sensitive: SensitiveOpt = None,
     feature: FeatureOpt = None,
     positive_label: PositiveOpt = None,
-    recipe: Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")] = "clean",
-    seed: Annotated[int, typer.Option(help="--model-file: seed of the split.")] = 0,
+    recipe: RecipeOpt = "clean",
+    seed: SeedOpt = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object as the last line.")
@@ -464,14 +469,12 @@ def repair(
     lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate.")] = None,
     model_file: ModelFileOpt = None,
     arch: ArchOpt = None,
-    data: Annotated[
-        str | None, typer.Option(help="--model-file: dataset name or CSV/parquet table.")
-    ] = None,
+    data: ByoDataOpt = None,
     label: LabelOpt = None,
     sensitive: SensitiveOpt = None,
     feature: FeatureOpt = None,
     positive_label: PositiveOpt = None,
-    recipe: Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")] = "clean",
+    recipe: RecipeOpt = "clean",
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     out: Annotated[
         Path | None,
@@ -867,15 +870,13 @@ def certify(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     model_file: ModelFileOpt = None,
     arch: ArchOpt = None,
-    data: Annotated[
-        str | None, typer.Option(help="--model-file: dataset name or CSV/parquet table.")
-    ] = None,
+    data: ByoDataOpt = None,
     label: LabelOpt = None,
     sensitive: SensitiveOpt = None,
     feature: FeatureOpt = None,
     positive_label: PositiveOpt = None,
-    recipe: Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")] = "clean",
-    seed: Annotated[int, typer.Option(help="--model-file: seed of the split.")] = 0,
+    recipe: RecipeOpt = "clean",
+    seed: SeedOpt = 0,
 ) -> None:
     """Certify ε-δ individual fairness: a proven δ upper bound and a witness pair.
 
