@@ -284,7 +284,7 @@ def test_cli_repair_applies_roc_to_a_saved_vanilla_model(tmp_path):
     assert r.exit_code == 0, r.output
     r = invoke("repair", str(model), "--method", "roc", "--theta", "0.6", "--json")
     assert r.exit_code == 0, r.output
-    report = json.loads(r.output.strip().splitlines()[-1])
+    report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["params"]["theta"] == 0.6
     loaded = FittedModel.load(report["model_path"])
     assert loaded.method == "roc" and loaded.decision.theta == 0.6
@@ -450,7 +450,7 @@ SMOKE = {
 def test_cli_train_runs_on_compas_and_german(name, data):
     r = invoke("train", "--data", data, "--method", name, "--epochs", "1", "--json", *SMOKE[name])
     assert r.exit_code == 0, r.output
-    out = json.loads(r.output.strip().splitlines()[-1])
+    out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["method"] == name
     test = out["metrics"]["test"]
     assert 0 <= test["accuracy"] <= 1 and np.isfinite(test["dp_gap"])

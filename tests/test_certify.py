@@ -464,7 +464,7 @@ def test_cli_certify_global_json(saved_model):
         catch_exceptions=False,
     )
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output.strip().splitlines()[-1])
+    d = json.loads(r.stdout.strip().splitlines()[-1])
     for key in ("delta_upper", "delta_lower", "witness", "status", "gap", "time_s"):
         assert key in d
     assert 0 <= d["delta_lower"] <= d["delta_upper"] <= 1
@@ -479,7 +479,7 @@ def test_cli_certify_local_and_text(saved_model):
         catch_exceptions=False,
     )
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output.strip().splitlines()[-1])
+    d = json.loads(r.stdout.strip().splitlines()[-1])
     assert d["points"] == 20 and len(d["certificates"]) == 20
     assert all(c["delta_lower"] <= c["delta_upper"] for c in d["certificates"])
     r = runner.invoke(app, ["certify", str(saved_model), "--eps", "0.05", "--time-limit", "10"])

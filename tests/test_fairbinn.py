@@ -294,7 +294,7 @@ def test_the_seeds_command_line_runs(tmp_path):
         catch_exceptions=False,
     )
     assert r.exit_code == 0, r.output
-    res = json.loads(r.output.strip().splitlines()[-1])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res["mode"] == "dp" and res["params"]["mode"] == "adv"
     assert res["params"]["eta"] == 5000 and res["params"]["fairness"] == "dp"
     sidecar = json.loads((out / "model.json").read_text())

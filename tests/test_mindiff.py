@@ -327,7 +327,7 @@ def test_cli_takes_the_official_command_line(tmp_path):
     assert r.exit_code == 0, r.output
     import json
 
-    out = json.loads(r.output.strip().splitlines()[-1])
+    out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["params"]["mindiff_weight"] == 1.5
     assert "constrained_error" in out["metrics"]["test"]
     bad = CliRunner().invoke(app, ["train", "--data", "german", "--flood", "-1", "--epochs", "1"])

@@ -171,7 +171,7 @@ def test_the_seeds_command_lines_run(tmp_path):
             ["train", "--data", "german", "--recipe", "runner", *args, "--epochs", "2", "--json"],
         )
         assert r.exit_code == 0, r.output
-        res = json.loads(r.output.strip().splitlines()[-1])
+        res = json.loads(r.stdout.strip().splitlines()[-1])
         assert res["recipe"] == "runner"
     assert res["params"]["neuron_ratio"] == 0.5
 
@@ -225,7 +225,7 @@ def test_cli_repair_of_a_saved_vanilla_model(tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    rep = json.loads(r.output.strip().splitlines()[-1])
+    rep = json.loads(r.stdout.strip().splitlines()[-1])
     assert rep["after"]["test"]["dp_gap"] < rep["before"]["test"]["dp_gap"]
     fixed = FittedModel.load(tmp_path / "fixed")
     assert fixed.method == "runner" and fixed.training["repaired_from"]["method"] == "vanilla"

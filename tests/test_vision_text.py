@@ -318,11 +318,11 @@ def test_registry_and_cli(tmp_path: Path) -> None:
     args += ["--epochs", "2", "--width", "8", "--arch", "transformer", "--json"]
     r = run.invoke(app, [*args, "--out", str(tmp_path / "m")])
     assert r.exit_code == 0, r.output
-    res = json.loads(r.output.strip().splitlines()[-1])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
     assert set(res["metrics"]) == {"train", "val", "test"}
     r = run.invoke(app, ["audit", str(tmp_path / "m"), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output.strip().splitlines()[-1])["rows"] == 800
+    assert json.loads(r.stdout.strip().splitlines()[-1])["rows"] == 800
     r = run.invoke(app, ["train", "--data", "cmnist", "--arch", "text", "--epochs", "1"])
     assert r.exit_code == 2 and "does not take images" in r.output
 
@@ -337,4 +337,4 @@ def test_cli_celeba_from_data_dir(synthetic_celeba: Path, monkeypatch: pytest.Mo
     args += ["--epochs", "1", "--batch-size", "2", "--width", "2", "--hidden", "4", "--json"]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output.strip().splitlines()[-1])["metrics"]["test"]["accuracy"] >= 0
+    assert json.loads(r.stdout.strip().splitlines()[-1])["metrics"]["test"]["accuracy"] >= 0

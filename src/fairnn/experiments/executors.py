@@ -5,7 +5,9 @@ one transaction per finished run. So a sweep stopped at any moment (Ctrl-C,
 ``kill -9``) keeps every finished run and, restarted, runs only the rest.
 
 Each worker sets ``torch.set_num_threads`` so that workers × threads does not
-exceed the machine's cores.
+exceed the machine's cores, and keeps the last splits it loaded: consecutive runs
+on the same dataset, recipe and seed (a sweep's order) load and preprocess the
+data once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import socket
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,33 @@ from fairnn.experiments.spec import RunSpec
 from fairnn.experiments.store import ResultStore
 
 Backend = Literal["local", "dask"]
+
+_SPLITS: OrderedDict[str, Any] = OrderedDict()
+_SPLITS_KEPT = 2
+#: the spec fields that decide a run's data
+_DATA_FIELDS = {"dataset", "recipe", "seed", "label", "sensitive", "categorical", "continuous"}
+
+
+def _worker_splits(spec: RunSpec) -> Any:
+    """The spec's splits, from this worker's cache of registered datasets (a copy each time).
+
+    A user's table is read every time (it may change on disk between runs); a registered
+    dataset's key also holds the data folder, so a changed ``FAIRNN_DATA_DIR`` reloads.
+    """
+    import copy
+
+    from fairnn.experiments.run import load_splits, looks_like_path
+
+    if looks_like_path(spec.dataset):
+        return load_splits(spec)
+    key = spec.model_dump_json(include=_DATA_FIELDS | {"positive_label"})
+    key += "|" + os.environ.get("FAIRNN_DATA_DIR", "")
+    if key not in _SPLITS:
+        _SPLITS[key] = load_splits(spec)
+        while len(_SPLITS) > _SPLITS_KEPT:
+            _SPLITS.popitem(last=False)
+    _SPLITS.move_to_end(key)
+    return copy.deepcopy(_SPLITS[key])
 
 
 class SweepInterrupted(FairnnError):
@@ -59,7 +89,12 @@ def execute(
     spec = RunSpec.model_validate_json(spec_json)
     try:
         out = Path(models_dir) / spec.key() if models_dir else None
-        result = run_spec(spec, out=out, runtime={"progress": False, "device": device})
+        result = run_spec(
+            spec,
+            out=out,
+            splits=_worker_splits(spec),
+            runtime={"progress": False, "device": device},
+        )
     except Exception as e:  # a failing run is recorded, the sweep goes on
         error = (
             f"{type(e).__name__}: {e}"

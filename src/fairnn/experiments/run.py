@@ -141,9 +141,11 @@ def _base_model(
     A post-processing method's ``fit`` trains the base model exactly as vanilla does
     (:meth:`Method.fit_base`), so runs that differ only in the method's parameters
     share it (keyed by the spec without method and parameters, and the training
-    settings). The cache keeps the last few; ``splits`` must be the spec's own.
+    settings). The base ignores the fairness notion except through the training
+    settings (which the key holds), so a DP run and an EO run share it. The cache keeps
+    the last few; ``splits`` must be the spec's own.
     """
-    base = spec.model_copy(update={"method": "vanilla", "params": {}})
+    base = spec.model_copy(update={"method": "vanilla", "params": {}, "mode": "dp"})
     key = base.key() + config.model_dump_json(exclude={"device", "progress", "eval_batch_size"})
     key += f"|{len(splits.train)}|{float(splits.train.y.sum())}"
     if key not in _BASES:

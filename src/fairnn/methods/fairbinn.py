@@ -56,6 +56,7 @@ from fairnn.nn.adversary import Adversary
 from fairnn.nn.fairbinn import FairBiNNNet, resolve_sizes
 from fairnn.training.adversarial import AdversarialPlugin
 from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.optim import make_optimizer
 
 log = logging.getLogger(__name__)
 #: the official code's ExponentialLR: every 50 epochs, leader lr × 0.5, follower lr × 0.9
@@ -188,8 +189,10 @@ class FairBiNNPlugin(Plugin):
     def setup(self, state: LoopState) -> None:
         self.leader, self.follower = self.split(state.model)
         if self.p.mode == "bilevel":
-            self.follower_opt = torch.optim.Adam(
-                [{"params": self.follower, "role": "follower"}], lr=self.p.fairness_learning_rate
+            self.follower_opt = make_optimizer(
+                "adam",
+                [{"params": self.follower, "role": "follower"}],
+                lr=self.p.fairness_learning_rate,
             )
 
     def _step_follower(self, grads: tuple[torch.Tensor | None, ...]) -> None:

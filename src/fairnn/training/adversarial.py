@@ -28,6 +28,7 @@ from torch import nn
 
 from fairnn.nn.adversary import Adversary
 from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.optim import make_optimizer
 
 Order = Literal["simultaneous", "adversary_first"]
 
@@ -65,7 +66,7 @@ class AdversarialPlugin(Plugin):
 
     def setup(self, state: LoopState) -> None:
         self.adversary.to(state.device)
-        self.opt = torch.optim.Adam(self.adversary.parameters(), lr=self.lr)
+        self.opt = make_optimizer("adam", self.adversary.parameters(), lr=self.lr)
         chosen = self.select_params(state.model) if self.select_params else state.model.parameters()
         self.params = [p for p in chosen if p.requires_grad]
 

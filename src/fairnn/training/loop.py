@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.training.config import TrainConfig
+from fairnn.training.optim import make_optimizer
 from fairnn.training.samplers import BalancedSampler, RandomSampler, Sampler
 
 log = logging.getLogger(__name__)
@@ -350,16 +351,13 @@ def fit(
     for p in plugins:
         groups = p.param_groups(model) or groups
     params: Any = groups if groups is not None else model.parameters()
-    if config.optimizer == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam(
-            params, lr=config.lr, weight_decay=config.weight_decay
-        )
-    elif config.optimizer == "adamw":
-        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        opt = torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
-        )
+    opt = make_optimizer(
+        config.optimizer,
+        params,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        momentum=config.momentum,
+    )
 
     # a model with a frozen feature map (random features) maps the training inputs once;
     # steps then run its trainable part only
