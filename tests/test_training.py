@@ -144,6 +144,53 @@ def test_sample_weights_reach_the_loss():
     assert torch.sigmoid(r.model(train.X)).mean() < 0.1
 
 
+class LrPlugin(Plugin):
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+
+    def after_step(self, state) -> None:  # type: ignore[no-untyped-def]
+        self.lrs.append(state.optimizer.param_groups[0]["lr"])
+
+
+def test_step_learning_rate_schedule():
+    train = synthetic_data(200)
+    p = LrPlugin()
+    cfg = TrainConfig(
+        epochs=3, batch_size=50, lr=0.1, lr_decay=0.5, lr_decay_every=3, select="last"
+    )
+    fit(MLP(5, (8,)), train, None, cfg.model_copy(update={"progress": False}), plugins=[p])
+    # 12 steps; after step t (0-based) the rate is 0.1 · 0.5^((t + 1) // 3)
+    assert p.lrs == pytest.approx([0.1 * 0.5 ** ((t + 1) // 3) for t in range(12)])
+    plain = LrPlugin()
+    cfg1 = TrainConfig(epochs=1, lr=0.1, select="last", progress=False)
+    fit(MLP(5, (8,)), train, None, cfg1, plugins=[plain])
+    assert set(plain.lrs) == {0.1}
+    with pytest.raises(ConfigError, match="lr_decay"):
+        TrainConfig.make(lr_decay=2.0)
+
+
+def test_fused_and_unfused_optimizers_agree():
+    from fairnn.training.optim import make_optimizer
+
+    for kind in ("adam", "adamw", "sgd"):
+        torch.manual_seed(0)
+        a, b = MLP(5, (8,)), MLP(5, (8,))
+        b.load_state_dict(a.state_dict())
+        opts = [
+            make_optimizer(kind, m.parameters(), lr=0.01, weight_decay=0.01, momentum=0.9, fused=f)
+            for m, f in ((a, None), (b, False))
+        ]
+        assert opts[0].defaults.get("fused") and not opts[1].defaults.get("fused")
+        x = torch.randn(32, 5)
+        for _ in range(20):
+            for m, opt in zip((a, b), opts, strict=True):
+                opt.zero_grad()
+                m(x).pow(2).mean().backward()
+                opt.step()
+        for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+            assert torch.allclose(pa, pb, atol=1e-5), kind
+
+
 def test_diverging_loss_gives_a_clear_error():
     train = synthetic_data(100)
     cfg = TrainConfig(epochs=5, optimizer="sgd", lr=1e30, select="last", progress=False)

@@ -215,6 +215,20 @@ def train(
         int | None, typer.Option("--batch-size", "--batch_size", help="Batch size.")
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    lr_decay: Annotated[
+        float | None,
+        typer.Option(
+            "--lr-decay",
+            "--lr_decay",
+            help="Multiply the learning rate by this every --lr-decay-every steps.",
+        ),
+    ] = None,
+    lr_decay_every: Annotated[
+        int | None,
+        typer.Option(
+            "--lr-decay-every", "--lr_decay_every", help="Steps between learning-rate decays."
+        ),
+    ] = None,
     hidden: Annotated[
         list[int] | None,
         typer.Option(help="Hidden layer sizes; repeat: --hidden 200 --hidden 200."),
@@ -285,6 +299,8 @@ def train(
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,
+            lr_decay=lr_decay,
+            lr_decay_every=lr_decay_every,
             select=select,
             patience=patience,
             weight_decay=weight_decay,

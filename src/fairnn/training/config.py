@@ -31,6 +31,12 @@ class TrainConfig(BaseModel):
     2023, §5): ``weight_decay`` (L2, as the optimizer's weight decay, as the MinDiff
     code), ``flood_level`` (flooding, Ishida et al. 2020: the primary loss L becomes
     |L − b| + b) and early stopping (``select`` on validation, with ``patience``).
+
+    ``lr_decay_every`` (steps) with ``lr_decay`` multiplies the main optimizer's
+    learning rate by ``lr_decay`` every that many steps (a step schedule,
+    ``torch.optim.lr_scheduler.StepLR``; the MinDiff paper's ×0.1 every 10k steps).
+    Optimizers a method creates for itself (adversaries, FairBiNN's follower) keep
+    their rate.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -38,6 +44,8 @@ class TrainConfig(BaseModel):
     epochs: int = Field(20, ge=1)
     batch_size: int = Field(256, ge=1)
     lr: float = Field(1e-3, gt=0)
+    lr_decay: float = Field(1.0, gt=0, le=1)
+    lr_decay_every: int | None = Field(None, ge=1)
     weight_decay: float = Field(0.0, ge=0)
     flood_level: float | None = Field(None, ge=0)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"

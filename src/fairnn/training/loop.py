@@ -359,6 +359,12 @@ def fit(
         momentum=config.momentum,
     )
 
+    schedule = (
+        torch.optim.lr_scheduler.StepLR(opt, config.lr_decay_every, gamma=config.lr_decay)
+        if config.lr_decay_every is not None and config.lr_decay != 1.0
+        else None
+    )
+
     # a model with a frozen feature map (random features) maps the training inputs once;
     # steps then run its trainable part only
     step_model, X_steps = _step_inputs(model, train_d, config)
@@ -402,6 +408,8 @@ def fit(
             for p in plugins:
                 p.after_backward(state)
             opt.step()
+            if schedule is not None:
+                schedule.step()
             for p in plugins:
                 p.after_step(state)
             state.step += 1
