@@ -299,6 +299,17 @@ def test_dask_backend_matches_local(tmp_path):
             assert got[key][split] == pytest.approx(vals, abs=1e-9), (key, split)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_heap_for_tensors_undoes_dasks_malloc_setting():
+    code = "from fairnn.experiments.executors import heap_for_tensors as h; print(h(), h())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert plain.stdout.split() == ["False", "False"], plain.stderr  # nothing to undo
+    env["MALLOC_TRIM_THRESHOLD_"] = "65536"  # as Dask's nanny starts a worker
+    dask = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert dask.stdout.split() == ["True", "False"], dask.stderr  # mallopt took it; once
+
+
 def test_threads_per_worker_does_not_oversubscribe():
     assert threads_per_worker(1, cores=8) == 8
     assert threads_per_worker(3, cores=8) == 2

@@ -3,8 +3,8 @@
 Every optimizer fairnn creates comes from :func:`make_optimizer`, so they all
 use torch's fused kernels where those exist: one kernel per step for all
 parameters instead of a handful of small tensor operations per parameter. For the
-200-200 MLP on Adult that makes a training step 1.1–1.35× faster on one CPU thread
-(``benchmarks/train_speed.py``). Fused and unfused Adam compute the same update up
+200-200 MLP on Adult that makes training about 1.2× faster on one CPU thread and
+1.1× on two (medians, ``benchmarks/train_speed.py``). Fused and unfused Adam compute the same update up
 to floating-point rounding; a trained model's test metrics move in the fourth
 decimal.
 """
