@@ -205,3 +205,15 @@ def test_acceptance_adult_vanilla_reaches_paper_level_accuracy():
     r = invoke("train", "--data", "adult", "--method", "vanilla", "--seed", "0", "--json")
     m = last_json(r.output)["metrics"]["test"]
     assert m["accuracy"] >= 0.84 and m["ap"] >= 0.75, m
+
+
+def test_reproduce_narrowing_options_are_checked(tmp_path):
+    # a study without the option says so instead of ignoring it
+    r = runner.invoke(app, ["reproduce", "nnff", "--dataset", "adult", "--out", str(tmp_path)])
+    assert r.exit_code != 0 and "has no --dataset option" in r.output
+    # a study with it rejects values it does not know, naming the known ones
+    args = ["reproduce", "reprogramming", "--part", "figure9", "--out", str(tmp_path)]
+    r = runner.invoke(app, args)
+    assert r.exit_code != 0 and "parts" in r.output and "lambda" in r.output
+    r = runner.invoke(app, ["reproduce", "reprogramming", "--mode", "xx", "--out", str(tmp_path)])
+    assert r.exit_code != 0 and "modes" in r.output

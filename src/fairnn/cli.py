@@ -666,8 +666,24 @@ def reproduce(
     ] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     workers: Annotated[int, typer.Option(help="Runs at a time, where the study supports it.")] = 1,
+    datasets: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="Only this dataset (repeat), where the study supports it."),
+    ] = None,
+    modes: Annotated[
+        list[str] | None,
+        typer.Option("--mode", help="Only this notion, dp or eo (repeat), where supported."),
+    ] = None,
+    parts: Annotated[
+        list[str] | None,
+        typer.Option("--part", help="Only this part of the study (repeat), where supported."),
+    ] = None,
 ) -> None:
-    """Rerun a paper's experiment and write its table, plot and raw results."""
+    """Rerun a paper's experiment and write its table, plot and raw results.
+
+    `--dataset`, `--mode` and `--part` narrow a study that has several (e.g.
+    `fairnn reproduce reprogramming --dataset adult --mode eo --part lambda`).
+    """
     from fairnn.experiments.reproductions import get_reproduction, list_reproductions
 
     if name is None:
@@ -677,10 +693,21 @@ def reproduce(
     _setup_logging(False)
     study = get_reproduction(name)
     extra: dict[str, Any] = {}
+    accepted = inspect.signature(study).parameters
     if workers != 1:
-        if "workers" not in inspect.signature(study).parameters:
+        if "workers" not in accepted:
             raise ConfigError(f"the {name} reproduction runs one run at a time; drop --workers")
         extra["workers"] = workers
+    for key, flag, value in (
+        ("datasets", "--dataset", datasets),
+        ("modes", "--mode", modes),
+        ("parts", "--part", parts),
+    ):
+        if not value:
+            continue
+        if key not in accepted:
+            raise ConfigError(f"the {name} reproduction has no {flag} option; drop it")
+        extra[key] = tuple(value) if key == "parts" else list(value)
     report = study(
         Path(out or f"reproduce-{name}"),
         seeds=list(range(seeds)),

@@ -43,6 +43,8 @@ from fairnn.experiments.store import ResultStore
 
 GAP = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
 GAP_LABEL = {"dp": "ΔDP", "eo": "ΔEO"}
+#: the study's parts: the λ sweep, the tuning-data ratio, trigger transfer, multi-class
+PARTS = ("lambda", "ratio", "transfer", "multiclass")
 NAMES = {
     "adult": "Adult",
     "cmnist": "Colored-MNIST",
@@ -417,11 +419,19 @@ def run(
     modes: list[str] | None = None,
     ratios: list[float] | None = None,
     workers: int = 1,
-    parts: tuple[str, ...] = ("lambda", "ratio", "transfer", "multiclass"),
+    parts: tuple[str, ...] = PARTS,
 ) -> Path:
     datasets = list(datasets or NAMES)
     modes = list(modes or ("dp", "eo"))
     ratios = list(ratios or (0.01, 0.05, 0.2, 1.0))
+    for what, given, known in (
+        ("datasets", datasets, list(NAMES)),
+        ("modes", modes, ["dp", "eo"]),
+        ("parts", list(parts), list(PARTS)),
+    ):
+        unknown = [v for v in given if v not in known]
+        if unknown:
+            raise ConfigError(f"the reprogramming study knows {what} {known}, not {unknown}")
     out.mkdir(parents=True, exist_ok=True)
     lam_specs, ratio_specs = sweep_specs(datasets, modes, seeds, full, ratios)
     specs = [*lam_specs, *(ratio_specs if "ratio" in parts else [])]
