@@ -31,7 +31,16 @@ Backend = Literal["local", "dask"]
 _SPLITS: OrderedDict[str, Any] = OrderedDict()
 _SPLITS_KEPT = 2
 #: the spec fields that decide a run's data
-_DATA_FIELDS = {"dataset", "recipe", "seed", "label", "sensitive", "categorical", "continuous"}
+_DATA_FIELDS = {
+    "dataset",
+    "recipe",
+    "seed",
+    "label",
+    "sensitive",
+    "categorical",
+    "continuous",
+    "positive_label",
+}
 
 
 def _worker_splits(spec: RunSpec) -> Any:
@@ -46,7 +55,7 @@ def _worker_splits(spec: RunSpec) -> Any:
 
     if looks_like_path(spec.dataset):
         return load_splits(spec)
-    key = spec.model_dump_json(include=_DATA_FIELDS | {"positive_label"})
+    key = spec.model_dump_json(include=_DATA_FIELDS)
     key += "|" + os.environ.get("FAIRNN_DATA_DIR", "")
     if key not in _SPLITS:
         _SPLITS[key] = load_splits(spec)
