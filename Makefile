@@ -7,19 +7,49 @@ PIP    := $(PY) -m pip
 MIRROR := $(abspath ../shared/data)
 export FAIRNN_DATA_DIR ?= $(if $(wildcard $(MIRROR)),$(MIRROR),)
 
-.PHONY: demo test bench lint format clean install install-test
+.PHONY: demo test test-latest lock bench lint format clean install install-test
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions of every dependency, with hashes (requirements/*.txt, made by `make lock`).
+# pyproject.toml keeps ranges for `pip install fairnn`; these files fix what make installs.
+LOCK_BASE := requirements/base.txt
+LOCK_TEST := requirements/test.txt
+LOCK_IN   := pyproject.toml requirements/build.in requirements/torch-cpu.txt
+PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check
+
+$(VENV)/.installed: $(LOCK_BASE)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e .
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(LOCK_BASE)
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[test]"
+$(VENV)/.installed-test: $(VENV)/.installed $(LOCK_TEST)
+	$(PIP_INSTALL) --require-hashes --no-deps -r $(LOCK_TEST)
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	touch $@
+
+# Regenerate the lock files from pyproject.toml's ranges (needs the package index).
+lock: $(LOCK_IN)
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install --quiet --disable-pip-version-check pip-tools==7.7.0
+	cd requirements && ../.venv-tools/bin/pip-compile --quiet --upgrade --allow-unsafe \
+	  --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --constraint torch-cpu.txt --output-file base.txt ../pyproject.toml build.in
+	cd requirements && ../.venv-tools/bin/pip-compile --quiet --upgrade --allow-unsafe \
+	  --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --constraint torch-cpu.txt --constraint base.txt --extra test --extra dask \
+	  --extra fairlearn --extra onnx --output-file test.txt ../pyproject.toml build.in
+
+# A maintainer's drift check, not part of CI: the suite against the newest releases
+# pyproject.toml's ranges allow (torch stays at the local CPU build), in its own venv.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/pip install --quiet --disable-pip-version-check -r requirements/torch-cpu.txt
+	.venv-latest/bin/pip install --quiet --disable-pip-version-check --upgrade \
+	  -c requirements/torch-cpu.txt -e ".[test,dask,fairlearn,onnx]" build setuptools wheel
+	.venv-latest/bin/pip freeze | grep -iE '^(numpy|pandas|scikit-learn|scipy|torch|highspy|fairlearn|pydantic|dask)=='
+	OMP_NUM_THREADS=1 .venv-latest/bin/python -m pytest -n auto tests
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -44,4 +74,4 @@ format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache build dist src/*.egg-info
+	rm -rf $(VENV) .venv-latest .venv-tools demo-output .pytest_cache build dist src/*.egg-info

@@ -17,6 +17,7 @@ from fairnn.metrics.thresholds import apply_thresholds, constrained_thresholds
 from fairnn.nn import MLP, RandomReLUFeatures
 from fairnn.nn.penalties import mmd
 from fairnn.training import LoopState, TrainConfig
+from tests.effects import paired_effect
 from tests.synthetic import synthetic_data
 
 QUICK = dict(progress=False)
@@ -116,19 +117,35 @@ def test_each_group_slice_has_its_own_sampler_at_the_batch_size(slice_, labels):
 
 
 def test_mindiff_shrinks_the_training_mmd_and_the_fnr_gap():
-    train, val = synthetic_data(800, seed=0), synthetic_data(400, seed=1)
+    """Over eight seeds, paired with vanilla on the same data and seed (tests/effects.py).
+
+    Measured (two MKL code paths, MKL_CBWR=AUTO and COMPATIBLE, ten seeds): MinDiff's
+    validation MMD on the positives averaged 0.033 against vanilla's 0.075 (ratio 0.44
+    in both), with the paired t statistic at 5; the FNR gap's t at 3.8. A single seed
+    ranged from ratio 0.24 to 1.5, which is why one seed cannot carry this assertion.
+    """
     cfg = TrainConfig(epochs=15, batch_size=128, lr=0.01, select="last", **QUICK)
-    base = make_method("vanilla").fit(train, val, config=cfg, seed=0)
-    md = make_method("mindiff", mindiff_weight=3.0).fit(train, val, config=cfg, seed=0)
-    assert md.training["history"][0]["train_mindiff"] > md.training["history"][-1]["train_mindiff"]
+    first, last, base_mmd, md_mmd, base_fnr, md_fnr = [], [], [], [], [], []
+    for seed in range(8):
+        train, val = synthetic_data(800, seed=2 * seed), synthetic_data(400, seed=2 * seed + 1)
+        base = make_method("vanilla").fit(train, val, config=cfg, seed=seed)
+        md = make_method("mindiff", mindiff_weight=3.0).fit(train, val, config=cfg, seed=seed)
+        first.append(md.training["history"][0]["train_mindiff"])
+        last.append(md.training["history"][-1]["train_mindiff"])
 
-    def positive_mmd(m):
-        p = torch.as_tensor(m.predict_proba(val))
-        pos = val.y == 1
-        return float(mmd(p[pos & (val.s == 1)], p[pos & (val.s == 0)]))
+        def positive_mmd(m, val=val):
+            p = torch.as_tensor(m.predict_proba(val))
+            pos = val.y == 1
+            return float(mmd(p[pos & (val.s == 1)], p[pos & (val.s == 0)]))
 
-    assert positive_mmd(md) < 0.5 * positive_mmd(base)
-    assert md.evaluate(val)["fnr_gap"] < base.evaluate(val)["fnr_gap"]
+        base_mmd.append(positive_mmd(base))
+        md_mmd.append(positive_mmd(md))
+        base_fnr.append(base.evaluate(val)["fnr_gap"])
+        md_fnr.append(md.evaluate(val)["fnr_gap"])
+    paired_effect(last, first, t_min=3.0)
+    paired_effect(md_mmd, base_mmd, t_min=3.0)
+    assert sum(md_mmd) < 0.7 * sum(base_mmd)
+    paired_effect(md_fnr, base_fnr, t_min=2.0)
 
 
 def test_mindiff_errors_name_the_parameter_and_the_fix():
