@@ -40,8 +40,9 @@ def test_round_trip_gives_identical_predictions(fitted, tmp_path):
 
 def test_no_temporary_files_left(fitted, tmp_path):
     fitted.save(tmp_path / "m")
-    fitted.save(tmp_path / "m")  # overwrite in place
+    fitted.save(tmp_path / "m", overwrite=True)  # swapped in atomically
     assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".")]
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temporary folder beside it
 
 
 def test_predict_rejects_wrong_shape_and_nan(fitted):

@@ -171,6 +171,15 @@ def methods_list() -> None:
         typer.echo(f"{cls.name} [{cls.stage}]{alias}\n    params: {params or '-'}\n    {cls.paper}")
 
 
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace what an earlier run wrote at --out (atomically); without it, refuse.",
+    ),
+]
+
+
 # -- train ---------------------------------------------------------------------
 @app.command(
     "train",
@@ -208,7 +217,12 @@ def train(
         list[str] | None, typer.Option(help="Own data: treat this column as continuous (repeat).")
     ] = None,
     positive_label: Annotated[
-        str | None, typer.Option(help="Own data: the label value that counts as positive.")
+        str | None,
+        typer.Option(
+            "--positive-label",
+            "--positive_label",
+            help="Own data: the label value that counts as positive.",
+        ),
     ] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
     batch_size: Annotated[
@@ -279,6 +293,7 @@ def train(
     out: Annotated[
         Path | None, typer.Option(help="Save the model (safetensors + JSON) here.")
     ] = None,
+    overwrite: OverwriteOpt = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object as the last line.")
     ] = False,
@@ -327,7 +342,10 @@ def train(
         constraint={"gap": "fnr", "gamma": fnr_gap} if fnr_gap is not None else None,
     )
     result = run_spec(
-        spec, out=out, runtime={"device": device, "progress": not quiet and not as_json}
+        spec,
+        out=out,
+        runtime={"device": device, "progress": not quiet and not as_json},
+        overwrite=overwrite,
     )
     if as_json:
         typer.echo(json.dumps(result.to_json()))
@@ -419,7 +437,7 @@ def audit(
         str, typer.Option(help="train, val, test, or all (for a file you pass).")
     ] = "test",
     bootstrap: Annotated[
-        int, typer.Option(help="Bootstrap resamples for 95% intervals (0: none).")
+        int, typer.Option(help="Bootstrap resamples for 95% intervals: 0 (none) or >= 2.")
     ] = 0,
     model_file: ModelFileOpt = None,
     arch: ArchOpt = None,
@@ -496,6 +514,7 @@ def repair(
         Path | None,
         typer.Option(help="Where to save the repaired model (default MODEL_DIR-METHOD)."),
     ] = None,
+    overwrite: OverwriteOpt = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object as the last line.")
     ] = False,
@@ -534,6 +553,7 @@ def repair(
             seed=seed,
             train=train,
             runtime=runtime,
+            overwrite=overwrite,
             **opts,
         )
     else:
@@ -548,6 +568,7 @@ def repair(
             seed=seed,
             train=train,
             runtime=runtime,
+            overwrite=overwrite,
         )
     if as_json:
         typer.echo(json.dumps(report))
@@ -566,6 +587,7 @@ def export(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default MODEL_DIR-export).")
     ] = None,
+    overwrite: OverwriteOpt = False,
     fmt: Annotated[
         str,
         typer.Option("--format", help="torchscript (default) or onnx (needs the onnx package)."),
@@ -574,7 +596,8 @@ def export(
     """Export a model with its post-processing rule: (x, s) -> (probability, decision)."""
     from fairnn.export import export_model
 
-    path = export_model(model_dir, out or Path(f"{model_dir}-export"), format=fmt)  # type: ignore[arg-type]
+    target = out or Path(f"{model_dir}-export")
+    path = export_model(model_dir, target, format=fmt, overwrite=overwrite)  # type: ignore[arg-type]
     typer.echo(
         f"exported to {path} (inputs and outputs described in {path.parent / 'export.json'})"
     )
@@ -597,9 +620,12 @@ def monitor_cmd(
     label_col: Annotated[
         str | None, typer.Option(help="Label column (empty while unknown); 'none': no labels.")
     ] = "label",
-    threshold: Annotated[float, typer.Option(help="Decision threshold on the score.")] = 0.5,
+    threshold: Annotated[
+        float, typer.Option(help="Decision threshold on the score, in (0, 1): above it is 1.")
+    ] = 0.5,
     gap_threshold: Annotated[
-        float, typer.Option(help="Flag a window whose gap estimate exceeds this.")
+        float,
+        typer.Option(help="Flag a window whose gap exceeds this, in [0, 1) ([0, 2) for sums)."),
     ] = 0.1,
     reference: Annotated[
         int, typer.Option(help="Reference window (index) for significant moves.")
@@ -708,15 +734,18 @@ def reproduce(
         if key not in accepted:
             raise ConfigError(f"the {name} reproduction has no {flag} option; drop it")
         extra[key] = tuple(value) if key == "parts" else list(value)
-    report = study(
-        Path(out or f"reproduce-{name}"),
-        seeds=list(range(seeds)),
-        full=full,
-        device=device,
-        **extra,
-    )
+    target = Path(out or f"reproduce-{name}")
+    report = study(target, seeds=list(range(seeds)), full=full, device=device, **extra)
     typer.echo(report.read_text(encoding="utf-8"))
     typer.echo(f"\nreport written to {report}")
+    db = target / "results.db"
+    if db.is_file():  # the studies that train record their runs there, as a sweep does
+        from fairnn.experiments.store import ResultStore
+
+        with ResultStore(db, create=False) as store:
+            runs = store.runs(sweep=f"reproduce-{name}")
+        failed = sum(r["status"] == "failed" for r in runs)
+        _exit_if_failed(failed, len(runs), db, f"reproduce-{name}")
 
 
 # -- sweeps, results, reports ---------------------------------------------------
@@ -752,12 +781,18 @@ def sweep(
     ] = "cpu",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Run every spec of a sweep file that the results database does not hold yet."""
-    from fairnn.experiments.executors import SweepInterrupted, run_specs
+    """Run every spec of a sweep file that the results database does not hold yet.
+
+    Exit status: 0 when every run is done, 1 when some runs failed (now or in an earlier
+    invocation), 2 for a usage error (bad file, option or database), 130 when interrupted.
+    """
+    from fairnn.experiments.executors import SweepInterrupted, check_run_options, run_specs
     from fairnn.experiments.store import ResultStore
     from fairnn.experiments.sweep import load_sweep
 
     spec = load_sweep(file)
+    check_run_options(workers, threads, backend, device)
+    spec.check()
     with ResultStore(db) as store:
         todo = store.missing(spec.specs, retry_failed=retry_failed)
         typer.echo(
@@ -784,8 +819,24 @@ def sweep(
             typer.echo(str(e), err=True)
             raise typer.Exit(130) from None
     typer.echo(f"done: {summary.done}, failed: {summary.failed}, skipped: {summary.skipped}")
-    if summary.failed:
-        typer.echo(f"see the errors with: fairnn results --db {db} --status failed")
+    _exit_if_failed(summary.failures, summary.total, db, spec.name, summary.failed_before)
+
+
+def _exit_if_failed(failed: int, total: int, db: Path, sweep: str, earlier: int = 0) -> None:
+    """Say how many runs failed and where their errors are, and exit with status 1."""
+    if not failed:
+        return
+    import shlex
+
+    before = (
+        f" ({earlier} in an earlier invocation; --retry-failed runs them again)" if earlier else ""
+    )
+    typer.echo(
+        f"error: {failed} of {total} runs failed{before}; see the errors with: fairnn results "
+        f"--db {shlex.quote(str(db))} --status failed --sweep {shlex.quote(sweep)}",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 @app.command("results")
@@ -895,7 +946,7 @@ def certify(
         typer.Option(help="Metric weights: name=w,name=w, a .json file, 'rank' or 'nnff'."),
     ] = None,
     local: Annotated[
-        int, typer.Option(help="Certify N test rows locally instead of the whole domain.")
+        int, typer.Option(help="Certify N >= 1 test rows locally (0: the whole domain).")
     ] = 0,
     solver: Annotated[str, typer.Option(help="highs (default) or cbc.")] = "highs",
     time_limit: Annotated[

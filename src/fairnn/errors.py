@@ -37,4 +37,4 @@ class ConfigError(FairnnError, ValueError):
 
 
 class ModelFileError(FairnnError):
-    """A model directory is missing, unreadable or not a fairnn model."""
+    """A model directory is missing, unreadable or not a fairnn model, or cannot be written."""

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 import fairnn
+from fairnn.atomic import atomic_directory, check_target
 from fairnn.errors import ConfigError
 from fairnn.methods.decision import DecisionRule, GroupThresholds
 from fairnn.methods.fitted import FittedModel
@@ -35,6 +36,7 @@ from fairnn.methods.roc import RejectOption
 Format = Literal["torchscript", "onnx"]
 FILES = {"torchscript": "model.torchscript", "onnx": "model.onnx"}
 SIDECAR = "export.json"
+EXPORT_FILES = (*FILES.values(), SIDECAR)
 
 
 class _Threshold(nn.Module):
@@ -107,18 +109,28 @@ def export_model(
     out: str | os.PathLike[str],
     *,
     format: Format = "torchscript",  # noqa: A002 (the CLI's word)
+    overwrite: bool = False,
 ) -> Path:
-    """Write ``out/model.torchscript`` (or ``model.onnx``) and ``out/export.json``; return the model file."""
+    """Write ``out/model.torchscript`` (or ``model.onnx``) and ``out/export.json``; return the model file.
+
+    The folder ``out`` appears complete or not at all; an existing export there is
+    replaced only with ``overwrite``.
+    """
     if format not in FILES:
         raise ConfigError(f"format must be 'torchscript' or 'onnx', got {format!r}")
+    check_target(out, overwrite=overwrite, owned=EXPORT_FILES, what="an export")
     if not isinstance(fitted, FittedModel):
         fitted = FittedModel.load(fitted)
     module = export_module(fitted)
+    with atomic_directory(out, overwrite=overwrite, owned=EXPORT_FILES, what="an export") as tmp:
+        _write_export(fitted, module, tmp, format)
+    return Path(out) / FILES[format]
+
+
+def _write_export(fitted: FittedModel, module: ExportModule, target: Path, format: Format) -> None:  # noqa: A002
     d = fitted.features.dim
     x = torch.zeros(2, d)
     s = torch.zeros(2, dtype=torch.long)
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
     path = target / FILES[format]
     if format == "torchscript":
         # shape checks in a network's forward (squeezing (n, 1) logits) are constants in
@@ -170,4 +182,3 @@ def export_model(
         "preprocessing": "not included: x is the preprocessed features named above",
     }
     (target / SIDECAR).write_text(json.dumps(sidecar, indent=2, default=str), encoding="utf-8")
-    return path

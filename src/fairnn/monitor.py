@@ -2,9 +2,10 @@
 
 A log has one row per prediction: a timestamp, the model's score, the group and,
 when it is known, the true label (empty otherwise). :func:`monitor` cuts it into
-windows (``"7d"``: calendar spans of that length from midnight of the first row's
-day; ``"5000"`` or an int: that many rows each, in log order), reports every metric
-per window with a bootstrap interval, and flags windows where a gap
+windows (``"7d"``: calendar spans of that length from midnight of the earliest row's
+day; ``"5000"`` or an int: that many rows each, in time order, ties together; the order
+of the rows in the log does not matter), reports every metric per window with a
+bootstrap interval, and flags windows where a gap
 
 * **crosses a threshold**: the window's estimate is above ``gap_threshold``; or
 * **moves significantly from a reference window** (the first, by default): the
@@ -20,13 +21,15 @@ window keeps is a count per (group, label, decision, score bin): decisions are t
 on the exact score, so label metrics and gaps are exact and their bootstrap equals
 the row bootstrap (:func:`fairnn.metrics.bootstrap.bootstrap_counts`); each bin keeps
 its mean score, so mean-score metrics are exact too; AUC and AP see scores rounded
-to ``1 / score_bins``.
+to ``1 / score_bins``. Scores are summed in fixed point (two int64 words, 2**-64 apart),
+so a shuffled copy of a log gives exactly the same report as the sorted one.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +39,16 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from fairnn.errors import ColumnError, ConfigError, DataNotFoundError, InvalidValueError
+from fairnn.errors import (
+    ColumnError,
+    ConfigError,
+    DataNotFoundError,
+    DatasetError,
+    InvalidValueError,
+)
 from fairnn.metrics.bootstrap import bootstrap_counts
 from fairnn.metrics.registry import METRICS
+from fairnn.validation import check_number
 
 #: metrics that read only predictions (every row counts)
 UNLABELLED_METRICS = ("dp_gap", "dp_ratio", "dp_gap_soft")
@@ -131,7 +141,11 @@ class MonitorReport:
 
 def parse_window(window: str | int) -> pd.Timedelta | int:
     """``"7d"``, ``"12h"``, ``"2w"`` → a time span; ``"5000"`` or 5000 → rows per window."""
-    if isinstance(window, int) or (isinstance(window, str) and window.strip().isdigit()):
+    if isinstance(window, bool):
+        raise ConfigError(f"--window must be a time span (7d) or a row count (5000), got {window}")
+    if isinstance(window, int | np.integer) or (
+        isinstance(window, str) and window.strip().isdigit()
+    ):
         n = int(window)
         if n < 1:
             raise ConfigError(f"--window must be at least 1 row, got {n}")
@@ -141,46 +155,86 @@ def parse_window(window: str | int) -> pd.Timedelta | int:
         text = text[:-1] + text[-1].upper()
     try:
         span = pd.Timedelta(text)
-    except ValueError:
+    except (ValueError, OverflowError):
+        span = pd.NaT
+    if pd.isna(span):  # "", "nan" parse to NaT
         raise ConfigError(
             f"--window {window!r} is neither a time span (7d, 12h, 2w) nor a row count (5000)"
-        ) from None
+        )
     if span <= pd.Timedelta(0):
         raise ConfigError(f"--window must be a positive span, got {window!r}")
     return span
 
 
 def _chunks(
-    log: str | os.PathLike[str] | pd.DataFrame, columns: list[str], size: int
+    log: str | os.PathLike[str] | pd.DataFrame, columns: list[str], size: int, group: str
 ) -> Iterator[pd.DataFrame]:
+    """The log's ``columns`` in chunks of ``size`` rows; unreadable files raise DatasetError."""
     if isinstance(log, pd.DataFrame):
         _check_columns(log.columns, columns, "the DataFrame")
         for start in range(0, len(log), size):
             yield log.iloc[start : start + size]
         return
     p = Path(log)
+    if p.is_dir():
+        raise DataNotFoundError(f"the prediction log {p} is a folder; pass a CSV or parquet file")
     if not p.is_file():
         raise DataNotFoundError(f"no prediction log at {p}")
-    if p.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
+    with p.open("rb") as f:
+        start = f.read(4096)
+    magic = start[:4]
+    if not magic:
+        raise DatasetError(
+            f"the prediction log {p} is empty; it needs a header row ({', '.join(columns)}) "
+            "and one row per prediction"
+        )
+    if p.suffix.lower() in (".parquet", ".pq") or magic == b"PAR1":
+        yield from _parquet_chunks(p, columns, size)
+        return
+    if b"\x00" in start:  # no text file holds a NUL byte
+        raise _not_csv(p, "it holds binary data")
+    try:
+        head = pd.read_csv(p, nrows=0)
+        _check_columns(head.columns, columns, str(p))
+        yield from pd.read_csv(p, usecols=columns, chunksize=size, dtype={group: str})
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise _not_csv(p, (str(e).strip().splitlines() or [type(e).__name__])[0]) from None
 
+
+def _not_csv(p: Path, reason: str) -> DatasetError:
+    return DatasetError(
+        f"the prediction log {p} is not a CSV file (UTF-8 text, a header row, one row per "
+        f"prediction) nor parquet: {reason}. Write it with DataFrame.to_csv or to_parquet"
+    )
+
+
+def _parquet_chunks(p: Path, columns: list[str], size: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
         pf = pq.ParquetFile(p)
         _check_columns(pf.schema_arrow.names, columns, str(p))
         for batch in pf.iter_batches(batch_size=size, columns=columns):
             yield batch.to_pandas()
-        return
-    head = pd.read_csv(p, nrows=0)
-    _check_columns(head.columns, columns, str(p))
-    yield from pd.read_csv(p, usecols=columns, chunksize=size)
+    except (pa.ArrowException, OSError) as e:
+        raise DatasetError(
+            f"the prediction log {p} is not a readable parquet file: {str(e).rstrip('.')}. "
+            "Write it with DataFrame.to_parquet, or give a CSV file"
+        ) from None
 
 
 def _check_columns(have: Any, need: list[str], where: str) -> None:
+    have = list(have)
     missing = [c for c in need if c not in set(have)]
     if missing:
         raise ColumnError(
-            f"{where} has no column(s) {missing}; its columns are {list(have)[:20]}. Name them "
+            f"{where} has no column(s) {missing}; its columns are {have[:20]}. Name them "
             "with --timestamp-col/--score-col/--group-col/--label-col (timestamp=, score=, ...)"
         )
+    twice = sorted({c for c in need if have.count(c) > 1})
+    if twice:
+        raise ColumnError(f"{where} has column(s) {twice} more than once; rename the copies")
 
 
 def _labels(raw: pd.Series, name: str) -> np.ndarray:
@@ -219,80 +273,30 @@ def monitor(
 ) -> MonitorReport:
     """Per-window metrics, intervals and flags for a prediction log (module docstring).
 
-    ``label=None`` (or a log without the column... name it anyway when present)
-    reports the selection-rate metrics only. ``reference`` is the index of the
-    reference window among those in the log (0: the first).
+    ``threshold`` is the decision threshold on the score (a score above it is a positive
+    decision), in (0, 1); ``gap_threshold`` is the alarm level of the gaps, one number or
+    one per gap. ``label=None`` reports the selection-rate metrics only. ``reference`` is
+    the index of the reference window among those in the log (0: the first).
     """
     span = parse_window(window)
-    names = list(metrics) if metrics is not None else [*UNLABELLED_METRICS, *LABELLED_METRICS]
-    unknown = [m for m in names if m not in (*UNLABELLED_METRICS, *LABELLED_METRICS)]
-    if unknown:
-        raise ConfigError(
-            f"metric(s) {unknown} cannot be monitored; choose from "
-            f"{[*UNLABELLED_METRICS, *LABELLED_METRICS]}"
-        )
-    if label is None:
-        names = [m for m in names if m in UNLABELLED_METRICS]
-    thresholds = (
-        dict(gap_threshold)
-        if isinstance(gap_threshold, dict)
-        else {m: float(gap_threshold) for m in names if m in GAPS}
+    check_number(
+        threshold,
+        "--threshold",
+        gt=0,
+        lt=1,
+        hint="the decision threshold on the score; the gap alarm level is --gap-threshold",
     )
-    cols = [timestamp, score, group] + ([label] if label is not None else [])
-    time_windows = not isinstance(span, int)
-    origin: pd.Timestamp | None = None
-    offset = 0
-    parts: list[pd.DataFrame] = []
-    bar = tqdm(desc="monitor", unit="rows", disable=not (progress and sys.stderr.isatty()))
-    for chunk in _chunks(log, cols, int(chunksize)):
-        n = len(chunk)
-        try:
-            ts = pd.to_datetime(chunk[timestamp])
-        except (ValueError, TypeError) as e:
-            raise InvalidValueError(
-                f"timestamp column {timestamp!r} is not dates/times: {e}"
-            ) from None
-        sc = pd.to_numeric(chunk[score], errors="coerce").to_numpy(dtype=np.float64)
-        if not np.isfinite(sc).all() or (sc < 0).any() or (sc > 1).any():
-            raise InvalidValueError(
-                f"score column {score!r} must hold probabilities in [0, 1] with no gaps"
-            )
-        if chunk[group].isna().any() or ts.isna().any():
-            raise InvalidValueError(f"columns {group!r} and {timestamp!r} may not be empty")
-        if time_windows:
-            if origin is None:
-                origin = ts.iloc[0].normalize()
-            wid = np.floor((ts - origin) / span).astype(np.int64).to_numpy()
-        else:
-            wid = (offset + np.arange(n)) // int(span)  # type: ignore[operator]
-        lab = _labels(chunk[label], label) if label is not None else np.full(n, UNKNOWN)
-        cells = pd.DataFrame(
-            {
-                "window": wid,
-                "group": chunk[group].astype(str).to_numpy(),
-                "label": lab,
-                "pred": (sc > threshold).astype(np.int64),
-                "bin": np.minimum((sc * score_bins).astype(np.int64), score_bins - 1),
-                "count": 1,
-                "score_sum": sc,
-                "t_min": ts.to_numpy(),
-                "t_max": ts.to_numpy(),
-            }
-        )
-        parts.append(_aggregate(cells))
-        if len(parts) > 8:
-            parts = [_aggregate(pd.concat(parts))]
-        offset += n
-        bar.update(n)
-    bar.close()
-    if not parts:
-        raise InvalidValueError("the prediction log has no rows")
-    table = _aggregate(pd.concat(parts))
-    if table["group"].nunique() < 2:
-        raise InvalidValueError(
-            f"the log has one group only ({table['group'].iloc[0]!r}) in column {group!r}; "
-            "fairness needs at least two"
-        )
+    check_number(n_resamples, "--bootstrap (n_resamples)", integer=True, ge=2)
+    check_number(chunksize, "--chunksize", integer=True, ge=1)
+    check_number(seed, "--seed", integer=True, ge=0)
+    check_number(reference, "--reference", integer=True, ge=0)
+    check_number(score_bins, "score_bins", integer=True, ge=1, le=10**9)
+    check_number(confidence, "confidence", gt=0, lt=1, hint="e.g. 0.95")
+    check_number(shift_confidence, "shift_confidence", gt=0, lt=1, hint="e.g. 0.99")
+    names = _metric_names(metrics, label)
+    thresholds = _gap_thresholds(gap_threshold, names)
+    roles = (timestamp, score, group, label)
+    table, origin = _scan(log, roles, span, threshold, score_bins, chunksize, None, progress)
     return _report(
         table,
         names,
@@ -304,17 +308,267 @@ def monitor(
         threshold,
         seed,
         {
-            "time": time_windows,
+            "time": origin is not None,
             "window": str(window),
             "origin": None if origin is None else str(origin),
         },
     )
 
 
+def _metric_names(metrics: Sequence[str] | str | None, label: str | None) -> list[str]:
+    allowed = [*UNLABELLED_METRICS, *LABELLED_METRICS]
+    names = allowed if metrics is None else [metrics] if isinstance(metrics, str) else [*metrics]
+    unknown = [m for m in names if m not in allowed]
+    if unknown or not names:
+        raise ConfigError(
+            f"metric(s) {unknown or names} cannot be monitored; choose from {allowed}"
+        )
+    if label is None:
+        names = [m for m in names if m in UNLABELLED_METRICS]
+        if not names:
+            raise ConfigError(
+                f"metric(s) {list(metrics or [])} need labels, but label=None (--label-col "
+                f"none); name the label column or choose from {list(UNLABELLED_METRICS)}"
+            )
+    return names
+
+
+def _gap_thresholds(gap_threshold: float | dict[str, float], names: list[str]) -> dict[str, float]:
+    """One alarm level per gap, each a number a gap can exceed: [0, 2) for gap sums, else [0, 1)."""
+    if isinstance(gap_threshold, dict):
+        levels = dict(gap_threshold)
+        unknown = [m for m in levels if m not in GAPS]
+        if unknown:
+            raise ConfigError(
+                f"--gap-threshold names {unknown}, which are not gaps; choose from {list(GAPS)}"
+            )
+    else:
+        levels = {m: gap_threshold for m in names if m in GAPS}
+    for m, level in levels.items():
+        top = 2.0 if m.startswith("eodds_gap_sum") else 1.0
+        hint = f"{m} is at most {top:g}, so a higher level never flags"
+        check_number(level, f"--gap-threshold for {m}", ge=0, lt=top, hint=hint)
+    return {m: float(v) for m, v in levels.items()}
+
+
+def _scan(
+    log: str | os.PathLike[str] | pd.DataFrame, roles: tuple[str, str, str, str | None],
+    span: pd.Timedelta | int, threshold: float, score_bins: int, chunksize: int,
+    origin: pd.Timestamp | None, progress: bool, order: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, pd.Timestamp | None]:  # fmt: skip
+    """Stream the log into counts per (window, group, label, decision, score bin).
+
+    Time windows start at midnight of the earliest row's day: ``origin=None`` takes the
+    first row's day and scans again if an earlier row turns up. Row windows hold rows by
+    time rank (the rank of the first row with the same time, so ties stay together):
+    counted as the rows stream while the log is sorted, else from ``order``, every row's
+    time sorted, read in a first pass. Returns the table and the origin (None for rows).
+    """
+    timestamp, score, group, label = roles
+    cols = [c for c in roles if c is not None]
+    time_windows = not isinstance(span, int)
+    offset, zone = 0, None
+    earliest: pd.Timestamp | None = None
+    last: tuple[int, int] | None = None  # (time, rank of its first row) of the last row
+    parts: list[pd.DataFrame] = []
+    bar = tqdm(desc="monitor", unit="rows", disable=not (progress and sys.stderr.isatty()))
+    for chunk in _chunks(log, cols, chunksize, group):
+        n = len(chunk)
+        if n == 0:
+            continue
+        ts = _timestamps(chunk[timestamp], timestamp, offset)
+        if zone is None:
+            zone = str(ts.dt.tz)
+        elif str(ts.dt.tz) != zone:
+            raise InvalidValueError(
+                f"timestamp column {timestamp!r} mixes time zones ({zone} and {ts.dt.tz}, "
+                "None: no zone); write every time in one zone, e.g. UTC"
+            )
+        sc = _scores(chunk[score], score, offset)
+        empty = chunk[group].isna().to_numpy()
+        if empty.any():
+            raise InvalidValueError(
+                f"group column {group!r} is empty at row {offset + int(np.argmax(empty))}; "
+                "every prediction needs its group"
+            )
+        earliest = ts.min() if earliest is None else min(earliest, ts.min())
+        if time_windows:
+            origin = ts.iloc[0].normalize() if origin is None else origin
+            wid = ((ts - origin) // span).to_numpy(dtype=np.int64)
+        else:
+            key = ts.dt.as_unit("ns").array.asi8
+            if order is None:
+                rank = _stream_ranks(key, offset, last)
+                if rank is None:  # out of order: rank every row by time first
+                    bar.close()
+                    order = _sorted_times(log, roles, chunksize)
+                    return _scan(
+                        log, roles, span, threshold, score_bins, chunksize, None, progress, order
+                    )
+                last = (int(key[-1]), int(rank[-1]))
+            else:
+                rank = np.searchsorted(order, key, side="left")
+            wid = rank // int(span)  # type: ignore[arg-type]
+        lab = _labels(chunk[label], label) if label is not None else np.full(n, UNKNOWN)
+        hi, lo = _fixed_point(sc)
+        cells = pd.DataFrame(
+            {
+                "window": wid,
+                "group": chunk[group].astype(str).to_numpy(),
+                "label": lab,
+                "pred": (sc > threshold).astype(np.int64),
+                "bin": np.minimum((sc * score_bins).astype(np.int64), score_bins - 1),
+                "count": 1,
+                "score_hi": hi,
+                "score_lo": lo,
+                "t_min": ts.array,
+                "t_max": ts.array,
+            }
+        )
+        parts.append(_aggregate(cells))
+        if len(parts) > 8:
+            parts = [_aggregate(pd.concat(parts))]
+        offset += n
+        bar.update(n)
+    bar.close()
+    if not parts:
+        where = "the DataFrame" if isinstance(log, pd.DataFrame) else f"the prediction log {log}"
+        raise InvalidValueError(f"{where} has no rows; monitoring needs one row per prediction")
+    if time_windows and earliest is not None and earliest.normalize() != origin:  # earlier day
+        origin = earliest.normalize()
+        return _scan(log, roles, span, threshold, score_bins, chunksize, origin, progress)
+    table = _aggregate(pd.concat(parts))
+    if table["group"].nunique() < 2:
+        raise InvalidValueError(
+            f"the log has one group only ({table['group'].iloc[0]!r}) in column {group!r}; "
+            "fairness needs at least two"
+        )
+    return table, origin
+
+
+def _timestamps(raw: pd.Series, name: str, offset: int) -> pd.Series:
+    """The column as datetimes; empty cells, numbers and text that is no date are refused."""
+    empty = raw.isna().to_numpy()
+    if empty.any():
+        raise InvalidValueError(
+            f"timestamp column {name!r} is empty at row {offset + int(np.argmax(empty))}; "
+            "every prediction needs its time"
+        )
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        raise InvalidValueError(
+            f"timestamp column {name!r} holds numbers ({_shown(raw.iloc[0])}, ...), not "
+            "dates/times; write times as ISO 8601 (2024-03-04 12:00:00) or convert epoch "
+            "seconds with pd.to_datetime(column, unit='s')"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format": parsed one by one
+            ts = _parse_times(raw, name)
+    except InvalidValueError:
+        raise
+    except (ValueError, TypeError, OverflowError) as e:
+        raise InvalidValueError(
+            f"timestamp column {name!r} cannot be read as dates/times: "
+            f"{str(e).splitlines()[0]}; write every time as ISO 8601 in one zone"
+        ) from None
+    bad = ts.isna().to_numpy()
+    if bad.any() or not pd.api.types.is_datetime64_any_dtype(ts):
+        i = int(np.argmax(bad))
+        raise InvalidValueError(
+            f"timestamp column {name!r} has {_shown(raw.iloc[i])} at row {offset + i}, which is "
+            "not a date/time; write every time as ISO 8601 (2024-03-04 12:00:00)"
+        )
+    # times written with UTC offsets (which change with daylight saving) are instants: UTC
+    return ts if ts.dt.tz is None else ts.dt.tz_convert("UTC")
+
+
+def _parse_times(raw: pd.Series, name: str) -> pd.Series:
+    """ISO 8601 first (no format guessing, so no dependence on the first row), then pandas'."""
+    try:
+        ts = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    except ValueError:  # offsets that differ, e.g. +01:00 and +02:00 across a DST change
+        offset = raw.astype(str).str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$").to_numpy()
+        if not offset.all():
+            raise InvalidValueError(
+                f"timestamp column {name!r} mixes times with a UTC offset "
+                f"({_shown(raw.iloc[int(np.argmax(offset))])}) and without one "
+                f"({_shown(raw.iloc[int(np.argmin(offset))])}); give every time an offset, "
+                "or none"
+            ) from None
+        ts = pd.to_datetime(raw, errors="coerce", format="ISO8601", utc=True)
+    if ts.isna().any():  # not ISO 8601: the format pandas infers from the first value
+        ts = pd.to_datetime(raw, errors="coerce")
+    return ts
+
+
+def _scores(raw: pd.Series, name: str, offset: int) -> np.ndarray:
+    sc = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~((sc >= 0) & (sc <= 1))  # NaN compares False
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidValueError(
+            f"score column {name!r} must hold probabilities in [0, 1] with no gaps; row "
+            f"{offset + i} has {_shown(raw.iloc[i])}"
+        )
+    return sc
+
+
+def _stream_ranks(key: np.ndarray, offset: int, last: tuple[int, int] | None) -> np.ndarray | None:
+    """Time ranks of a chunk of a sorted log (rows ``offset...``), or None if out of order."""
+    if (np.diff(key) < 0).any() or (last is not None and key[0] < last[0]):
+        return None
+    rank = offset + np.searchsorted(key, key, side="left")
+    if last is not None:
+        rank[key == last[0]] = last[1]
+    return rank
+
+
+def _sorted_times(
+    log: str | os.PathLike[str] | pd.DataFrame, roles: tuple[str, str, str, str | None],
+    chunksize: int,
+) -> np.ndarray:  # fmt: skip
+    """Every row's time (int64 ns, sorted): 8 bytes a row, for row windows of unsorted logs."""
+    timestamp, group = roles[0], roles[2]
+    keys, offset = [], 0
+    for chunk in _chunks(log, [timestamp], chunksize, group):
+        keys.append(_timestamps(chunk[timestamp], timestamp, offset).dt.as_unit("ns").array.asi8)
+        offset += len(chunk)
+    return np.sort(np.concatenate(keys))
+
+
+def _shown(value: Any) -> str:
+    """A cell for a message: ``0.3``, ``'high'``, or "an empty cell"."""
+    if pd.isna(value):
+        return "an empty cell"
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+_FIX = 2.0**32
+
+
+def _fixed_point(sc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores as two int64 words, score = (hi + lo / 2**32) / 2**32, so sums are exact and
+    do not depend on the order of the rows."""
+    scaled = sc * _FIX
+    hi = np.floor(scaled)
+    lo = np.rint((scaled - hi) * _FIX)
+    return hi.astype(np.int64), lo.astype(np.int64)
+
+
+def _mean_score(cells: pd.DataFrame) -> np.ndarray:
+    hi = cells["score_hi"].to_numpy(dtype=np.float64)
+    lo = cells["score_lo"].to_numpy(dtype=np.float64)
+    return (hi + lo / _FIX) / _FIX / cells["count"].to_numpy()
+
+
 def _aggregate(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.groupby(["window", "group", "label", "pred", "bin"], as_index=False).agg(
         count=("count", "sum"),
-        score_sum=("score_sum", "sum"),
+        score_hi=("score_hi", "sum"),
+        score_lo=("score_lo", "sum"),
         t_min=("t_min", "min"),
         t_max=("t_max", "max"),
     )
@@ -332,9 +586,7 @@ def _window_metrics(
     if labelled and rows["label"].nunique() < 2:  # AUC/AP and rates need both labels
         return {}
     y = rows["label"].to_numpy(dtype=float) if labelled else np.zeros(len(rows))
-    mean_score = rows["score_sum"].to_numpy() / rows["count"].to_numpy()
-    import warnings
-
+    mean_score = _mean_score(rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return bootstrap_counts(
@@ -351,7 +603,10 @@ def _report(
 ) -> MonitorReport:  # fmt: skip
     windows = sorted(table["window"].unique().tolist())
     if not 0 <= reference < len(windows):
-        raise ConfigError(f"reference window {reference} is not one of 0..{len(windows) - 1}")
+        raise ConfigError(
+            f"--reference {reference} is not a window of this log; choose one of "
+            f"0..{len(windows) - 1}"
+        )
     rows, draws = [], {}
     for i, w in enumerate(windows):
         cells = table[table["window"] == w]

@@ -21,9 +21,12 @@ scikit-learn's ``MLPClassifier``. Labels may be any two values (``classes_``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import sklearn.exceptions
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
@@ -35,14 +38,42 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from fairnn.datasets.arrays import encode_sensitive, tabular_from_arrays
 from fairnn.datasets.core import GroupInfo, TabularData
 from fairnn.datasets.splits import stratified_indices
-from fairnn.errors import ConfigError, InvalidValueError
+from fairnn.errors import ConfigError, FairnnError, InvalidValueError
 from fairnn.methods import FittedModel, get_method
 from fairnn.training.config import TrainConfig
+from fairnn.validation import check_number
 
-__all__ = ["FairClassifier"]
+__all__ = ["FairClassifier", "InvalidTypeError", "NotFittedError"]
 
 #: methods that read no group information, so they may train without sensitive_features
 GROUP_FREE_METHODS = ("vanilla",)
+
+
+class NotFittedError(FairnnError, sklearn.exceptions.NotFittedError):
+    """The estimator is used before ``fit``: a fairnn error and scikit-learn's ``NotFittedError``."""
+
+
+class InvalidTypeError(FairnnError, TypeError):
+    """An input of the wrong type (e.g. sparse or object ``X``): a fairnn error and a ``TypeError``."""
+
+
+@contextmanager
+def _input_errors(argument: str = "") -> Iterator[None]:
+    """Re-raise scikit-learn's input-validation errors as fairnn errors of the same kinds.
+
+    ``argument`` prefixes the message when scikit-learn's does not name it.
+    """
+    prefix = f"{argument}: " if argument else ""
+    try:
+        yield
+    except FairnnError:
+        raise
+    except sklearn.exceptions.NotFittedError as e:
+        raise NotFittedError(f"{prefix}{e}") from e
+    except ValueError as e:
+        raise InvalidValueError(f"{prefix}{e}") from e
+    except TypeError as e:
+        raise InvalidTypeError(f"{prefix}{e}") from e
 
 
 class FairClassifier(ClassifierMixin, BaseEstimator):
@@ -155,30 +186,29 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
     ) -> FairClassifier:
         """Train the method on ``X`` (numbers), ``y`` (two classes) and the groups."""
         cls = get_method(self.method)  # unknown method: a ConfigError naming close matches
-        if not 0.0 <= float(self.validation_fraction) < 1.0:
-            raise ConfigError(
-                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
-            )
-        X_arr, y_arr = validate_data(self, X, y, dtype=np.float64, reset=True)
-        check_classification_targets(y_arr)
-        encoder = LabelEncoder().fit(y_arr)
+        check_number(self.validation_fraction, "validation_fraction", ge=0, lt=1)
+        with _input_errors():
+            X_arr, y_arr = validate_data(self, X, y, dtype=np.float64, reset=True)
+            check_classification_targets(y_arr)
+            encoder = LabelEncoder().fit(y_arr)
         if len(encoder.classes_) < 2:
-            raise ValueError(
+            raise InvalidValueError(
                 "Classifier can't train when only one class is present: y holds only "
                 f"{encoder.classes_.tolist()}"
             )
         y_type = type_of_target(y_arr, input_name="y")
         if y_type != "binary":
-            raise ValueError(
+            raise InvalidValueError(
                 "Only binary classification is supported (fairnn's methods and metrics are "
                 f"binary). The type of the target is {y_type} ({len(encoder.classes_)} classes)."
             )
         y01 = encoder.transform(y_arr).astype(np.float64)
         weights = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X_arr, dtype=np.float64)
+            with _input_errors("sample_weight"):
+                weights = _check_sample_weight(sample_weight, X_arr, dtype=np.float64)
             if len(np.unique(y01[weights > 0])) < 2:
-                raise ValueError(
+                raise InvalidValueError(
                     "only one class has a nonzero sample_weight; a classifier needs both classes"
                 )
         s, groups = self._groups(sensitive_features, X_arr)
@@ -195,7 +225,8 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
             name="sklearn",
         )
         data.groups = groups
-        rng = check_random_state(self.random_state)
+        with _input_errors("random_state"):
+            rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         train, val = self._split(data, seed)
         method = cls(**self._method_params)
@@ -240,8 +271,9 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
 
     # -- prediction ----------------------------------------------------------
     def _scores(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        X_arr = validate_data(self, X, dtype=np.float32, reset=False)
+        with _input_errors():
+            check_is_fitted(self)
+            X_arr = validate_data(self, X, dtype=np.float32, reset=False)
         return self.model_.predict_proba(torch.from_numpy(np.ascontiguousarray(X_arr)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -260,6 +292,11 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
             s = None
             if sensitive_features is not None:
                 s, _ = encode_sensitive(sensitive_features, len(p), self.groups_)
+            elif rule.needs_groups:
+                raise InvalidValueError(
+                    f"method {self.model_.method!r} decides by group ({rule.kind} rule): "
+                    "pass predict(X, sensitive_features=A) with the groups of the rows of X"
+                )
             decided = rule.decide(p, s)
         return self.classes_[decided]
 
@@ -267,10 +304,6 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any = None, sensitive_features: Any = None
     ) -> float:
         """Accuracy of :meth:`predict` (which reads ``sensitive_features`` when it needs them)."""
-        return float(
-            accuracy_score(
-                y,
-                self.predict(X, sensitive_features=sensitive_features),
-                sample_weight=sample_weight,
-            )
-        )
+        predicted = self.predict(X, sensitive_features=sensitive_features)
+        with _input_errors():
+            return float(accuracy_score(y, predicted, sample_weight=sample_weight))

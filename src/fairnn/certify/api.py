@@ -41,11 +41,18 @@ from fairnn.certify.network import CertNet, activate, as_network
 from fairnn.certify.solvers import SolveResult, pad_up, solve
 from fairnn.datasets.core import FeatureMeta, TabularData
 from fairnn.errors import ConfigError, InvalidValueError
+from fairnn.validation import check_number
 
 log = logging.getLogger(__name__)
 
 
 # -- inputs ---------------------------------------------------------------------------------
+def check_budget(eps: float, time_limit: float) -> None:
+    """Refuse a radius that is not a finite number >= 0 and a time limit that is not > 0."""
+    check_number(eps, "eps", ge=0, error=InvalidValueError)
+    check_number(time_limit, "time_limit", gt=0, hint="seconds")
+
+
 def _features_of(model: Any, features: Any) -> FeatureMeta | Domain:
     if features is None:
         features = getattr(model, "features", None)
@@ -253,8 +260,7 @@ def certify_global(
     without a matrix, trains Benussi's sensitive-subspace probe.
     """
     t0 = time.perf_counter()
-    if not (eps >= 0 and math.isfinite(eps)):
-        raise InvalidValueError(f"eps must be a finite number >= 0, got {eps}")
+    check_budget(eps, time_limit)
     net, domain, met = prepare(
         model, features, metric=metric, weights=weights, data=data, output=output, integers=integers
     )
@@ -516,6 +522,7 @@ def certify_local(
     range); the discrete structure of ``x0`` must be valid.
     """
     t0 = time.perf_counter()
+    check_budget(eps, time_limit)
     if isinstance(X, TabularData):
         if data is None:
             data = X
@@ -648,8 +655,10 @@ def certify_model(
 
     ``train`` (the model's training split) seeds the attack, trains the
     Mahalanobis probe and derives ``weights="rank"``; ``rows`` supplies the first
-    ``local`` points for local certificates.
+    ``local`` points for local certificates (0: one global certificate).
     """
+    check_number(local, "local", integer=True, ge=0, hint="rows to certify; 0: the whole domain")
+    check_budget(eps, time_limit)
     common: dict[str, Any] = dict(
         eps=eps,
         metric=metric,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,7 +31,13 @@ from fairnn.datasets.splits import (
     build_splits,
     check_fractions,
 )
-from fairnn.errors import ConfigError, DataNotFoundError, DatasetError, InvalidValueError
+from fairnn.errors import (
+    ColumnError,
+    ConfigError,
+    DataNotFoundError,
+    DatasetError,
+    InvalidValueError,
+)
 
 __all__ = [
     "dataset_info",
@@ -203,6 +210,21 @@ def load_dataset(
     return splits
 
 
+def check_recipe(name: str, recipe: str) -> None:
+    """Raise unless registered dataset ``name`` can be loaded under ``recipe``.
+
+    A tabular dataset takes any registered recipe; an image or text dataset (one with a
+    loader) only ``clean`` or its own name.
+    """
+    spec = get_spec(name)
+    if spec.loader is None:
+        get_recipe(recipe)
+    elif recipe not in ("clean", spec.name):
+        raise ConfigError(
+            f"dataset {spec.name!r} has no recipe {recipe!r}; its loader takes options instead"
+        )
+
+
 def _load_tensor_dataset(
     spec: DatasetSpec,
     recipe: str,
@@ -217,10 +239,7 @@ def _load_tensor_dataset(
     options: dict[str, Any],
 ) -> Splits:
     """Image and text datasets (``spec.loader``): no raw frame, no recipe."""
-    if recipe not in ("clean", spec.name):
-        raise ConfigError(
-            f"dataset {spec.name!r} has no recipe {recipe!r}; its loader takes options instead"
-        )
+    check_recipe(spec.name, recipe)
     files = locate_files(
         spec.files, path=path, data_dir_arg=data_dir, verify_hash=verify, allow_download=download
     )
@@ -334,6 +353,8 @@ def from_frame(
         bad = np.zeros(len(df), dtype=bool)
         for c in used:
             s = df[c]
+            if s.isna().all():  # an all-missing feature is dropped as constant, not its rows
+                continue
             bad |= s.isna().to_numpy()
             if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
                 bad |= np.isinf(s.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -376,6 +397,31 @@ def _not_supported(path: Path, why: str) -> DatasetError:
     return DatasetError(f"cannot read {path}: {why}. Supported formats: {SUPPORTED}.")
 
 
+_REPEAT = re.compile(r"^(.*)\.\d+$")
+
+
+def _read_csv(p: Path, **kwargs: Any) -> pd.DataFrame:
+    """:func:`pandas.read_csv`, refusing a header that repeats a name (which pandas would
+    silently rename ``a``, ``a.1``, ...)."""
+    frame = pd.read_csv(p, **kwargs)
+    cols = [str(c) for c in frame.columns]
+    renamed = any((m := _REPEAT.match(c)) and m.group(1) in cols for c in cols)
+    if not renamed or "header" in kwargs or "names" in kwargs:
+        return frame
+    header = pd.read_csv(p, **{**kwargs, "header": None, "nrows": 1, "dtype": str})
+    names = [str(v) for v in header.iloc[0]]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        where = "; ".join(
+            f"{n!r} in columns {[i + 1 for i, m in enumerate(names) if m == n]}" for n in repeated
+        )
+        raise ColumnError(
+            f"{p} has duplicate column names: {where}. Fix: rename them in the file so that "
+            "every column has its own name"
+        )
+    return frame
+
+
 def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
     """Read a CSV or parquet file into a DataFrame, choosing the reader by extension or content.
 
@@ -384,8 +430,14 @@ def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
     naming the file and the supported formats; pickles are never unpickled.
     """
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise DatasetError(
+            f"{p} is a directory; expected a CSV or parquet file (pass a file inside it)"
+        )
     if not p.is_file():
         raise DataNotFoundError(f"no such file: {p}. Supported formats: {SUPPORTED}.")
+    if p.stat().st_size == 0:
+        raise DatasetError(f"{p} is empty (0 bytes); expected a CSV with a header row or parquet")
     suffixes = [s.lower() for s in p.suffixes]
     last = suffixes[-1] if suffixes else ""
     inner = suffixes[-2] if len(suffixes) >= 2 and last in COMPRESSION_SUFFIXES else last
@@ -399,7 +451,7 @@ def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
                 kwargs.setdefault("engine", "python")
             else:
                 kwargs.setdefault("sep", sep)
-            return pd.read_csv(p, **kwargs)
+            return _read_csv(p, **kwargs)
         if last in NOT_TABLE_SUFFIXES or inner in NOT_TABLE_SUFFIXES:
             raise _not_supported(
                 p, f"the extension {''.join(p.suffixes)!r} is not a supported table format"
@@ -417,7 +469,7 @@ def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
                 raise _not_supported(p, "its content is neither parquet nor UTF-8 text") from None
         kwargs.setdefault("sep", None)
         kwargs.setdefault("engine", "python")
-        return pd.read_csv(p, **kwargs)
+        return _read_csv(p, **kwargs)
     except DatasetError:
         raise
     except (ValueError, OSError, UnicodeDecodeError, ImportError) as exc:

@@ -24,6 +24,7 @@ scaled space; validation and test rows may fall outside them and nothing is clip
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,8 @@ import torch
 from fairnn.datasets.core import Feature, FeatureMeta, GroupInfo, TabularData, Task
 from fairnn.errors import ColumnError, ConfigError, InvalidValueError
 
+log = logging.getLogger(__name__)
+
 ValueType = Literal["bool", "number", "str"]
 ColumnKind = Literal["continuous", "integer", "binary", "categorical"]
 Scaling = Literal["standard", "minmax"]
@@ -47,6 +50,9 @@ FORMAT_VERSION = 1
 #: Numeric columns with whole-number values and at most this many distinct values are
 #: treated as categorical by the automatic detection (two values -> binary).
 DEFAULT_MAX_CATEGORIES = 10
+
+#: A sensitive column may have at most this many distinct values (groups).
+MAX_GROUPS = 50
 
 _TRUE_WORDS = {"yes": "no", "true": "false", "y": "n", "positive": "negative"}
 
@@ -165,6 +171,12 @@ def _raise_nonfinite(column: str, n_nan: int, n_inf: int, *, role: str = "featur
 
 
 def _check_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+    repeated = df.columns[df.columns.duplicated()].unique()
+    if len(repeated):
+        raise ColumnError(
+            f"the table has duplicate column names {[str(c) for c in repeated]}. Fix: rename "
+            "them so that every column has its own name (e.g. df.columns = [...])"
+        )
     missing = [c for c in columns if c not in df.columns]
     if missing:
         avail = ", ".join(repr(str(c)) for c in df.columns)
@@ -398,12 +410,28 @@ class Preprocessor:
         return self
 
     def fit_schema(self, frame: pd.DataFrame) -> Preprocessor:
-        """Column kinds, category sets, group labels and label values from the whole frame."""
+        """Column kinds, category sets, group labels and label values from the whole frame.
+
+        Constant feature columns (one value, or all missing) carry no information and
+        are dropped with a warning; a text column that also holds numbers is encoded as
+        categorical with a warning.
+        """
+        if len(frame) == 0:
+            raise InvalidValueError("cannot fit a preprocessor on a frame with no rows")
         cols = self.feature_columns(frame)
+        constant = [c for c in cols if frame[c].nunique(dropna=False) <= 1]
+        if constant:
+            log.warning(
+                "dropping %d constant feature column(s), which carry no information: %s",
+                len(constant),
+                ", ".join(_describe_constant(frame[c]) for c in constant),
+            )
+            cols = [c for c in cols if c not in constant]
         if not cols:
             raise ColumnError(
-                "no feature columns left after removing the label and sensitive columns; "
-                f"columns: {list(map(str, frame.columns))}"
+                "no feature columns left after removing the label and sensitive columns"
+                + (f" and the constant ones {constant}" if constant else "")
+                + f"; columns: {list(map(str, frame.columns))}"
             )
         flagged = set(self.sensitive) | set(self.flag_sensitive)
         states: list[ColumnState] = []
@@ -414,6 +442,8 @@ class Preprocessor:
                 _raise_nonfinite(c, n_nan, n_inf)
             kind = self._detect(s)
             vtype = _value_type(s)
+            if vtype == "str" and kind in ("binary", "categorical"):
+                _warn_if_numbers_in_text(s, self.max_categories)
             st = ColumnState(name=c, kind=kind, value_type=vtype, sensitive=c in flagged)
             if kind in ("binary", "categorical"):
                 st.categories = _sorted_values(s, vtype)
@@ -496,6 +526,18 @@ class Preprocessor:
                     f"sensitive column {c!r} has a single group ({_label_text(vals[0])!r} for all "
                     f"{len(s)} rows); fairness needs at least two groups. Fix: choose another "
                     "sensitive column or check the filtering of your data."
+                )
+            if len(vals) > MAX_GROUPS or (len(vals) > 2 and 2 * len(vals) > len(s)):
+                fix = (
+                    f"bin it into a few groups, e.g. df['{c}_group'] = pd.cut(df['{c}'], "
+                    f"bins=4).astype(str), and use '{c}_group' as the sensitive column"
+                    if vtype == "number"
+                    else "merge rare values into an 'other' group, or choose another column"
+                )
+                raise InvalidValueError(
+                    f"sensitive column {c!r} has {len(vals)} distinct values in {len(s)} rows, too "
+                    f"many to be groups (at most {MAX_GROUPS}, with at least 2 rows each on "
+                    f"average). Fix: {fix}."
                 )
             types.append(vtype)
             values.append(vals)
@@ -734,6 +776,47 @@ def _column_to_dict(st: ColumnState) -> dict[str, Any]:
     return d
 
 
+def _describe_constant(s: pd.Series) -> str:
+    v = s.iloc[0]
+    return f"{s.name!r} (all missing)" if pd.isna(v) else f"{s.name!r} (always {_json_scalar(v)!r})"
+
+
+def _warn_if_numbers_in_text(s: pd.Series, max_categories: int) -> None:
+    """Warn about a text column that holds numbers: mixed with text (e.g. ``"?"`` for a
+    missing value in a numeric column), or numbers stored as text with many values."""
+    values = pd.Series(pd.unique(s.dropna().astype(object)), dtype=object)
+    parsed = pd.to_numeric(values.astype(str), errors="coerce").notna().to_numpy()
+    is_number = parsed & np.array([not isinstance(v, bool) for v in values], dtype=bool)
+    n_num = int(is_number.sum())
+    if n_num == 0 or (n_num == len(values) and n_num <= max_categories):
+        return
+    fix = (
+        f"if it is numeric, convert it (pd.to_numeric(df[{s.name!r}], errors='coerce')) and drop "
+        "or impute the rows that fail"
+    )
+    if n_num == len(values):
+        log.warning(
+            "feature column %r holds numbers stored as text (dtype %s); it is one-hot encoded as "
+            "%d categories. Fix: %s",
+            s.name,
+            s.dtype,
+            len(values),
+            fix,
+        )
+        return
+    text = [str(v) for v in values[~is_number][:3]]
+    log.warning(
+        "feature column %r mixes numbers and text (%d numeric and %d text values, e.g. %s); it is "
+        "encoded as categorical with %d categories. Fix: %s",
+        s.name,
+        n_num,
+        len(values) - n_num,
+        text,
+        len(values),
+        fix,
+    )
+
+
 def _is_whole(s: pd.Series) -> bool:
     if pd.api.types.is_integer_dtype(s.dtype):
         return True
@@ -795,6 +878,26 @@ def runner_quantize(
     return (np.clip(q, 1, num_bins) - 1).astype(np.int64)
 
 
+def standard_scaler_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and scales exactly as scikit-learn's ``StandardScaler().fit(x)`` sets them.
+
+    The same float64 two-pass sums (Chan, Golub & LeVeque), NaNs ignored, scale 1 for a
+    (near-)constant column; computed here so that preprocessing does not import
+    scikit-learn (about 1 s of CPU at start-up).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    count = x.shape[0] - np.isnan(x).sum(axis=0).astype(np.float64)
+    mean = np.nansum(x, axis=0) / count
+    centred = x - mean
+    correction = np.nansum(centred, axis=0)
+    var = (np.nansum(centred**2, axis=0) - correction**2 / count) / count
+    eps = np.finfo(np.float64).eps
+    constant = var <= count * eps * var + (count * mean * eps) ** 2
+    scale = np.sqrt(var)
+    scale[constant] = 1.0
+    return mean, scale
+
+
 class RunnerAdultPreprocessor:
     """Fair Mixup / RUNNER's 120-feature Adult encoding (``dataset.py`` of Ace0001/RUNNER,
     itself from chingyaoc/fair-mixup and IBM SenSR), reproduced column for column.
@@ -830,17 +933,18 @@ class RunnerAdultPreprocessor:
     ) -> RunnerAdultPreprocessor:
         """Dummy categories from ``schema`` (the whole frame), the scaler from ``scaler_rows``
         (RUNNER: train + val), the bin edges from ``train_rows``."""
-        from sklearn.preprocessing import StandardScaler
-
         _check_columns(schema, [*RUNNER_CONTINUOUS, *RUNNER_DUMMY_COLUMNS, "race", "sex"], "Adult")
         self.dummies = [
             (c, str(v))
             for c in RUNNER_DUMMY_COLUMNS
             for v in sorted(schema[c].astype(str).unique())
         ] + [("race", "White")]
-        sc = StandardScaler().fit(scaler_rows[list(RUNNER_CONTINUOUS)].to_numpy(dtype=np.float64))
-        self.mean = [float(v) for v in sc.mean_]
-        self.scale = [float(v) for v in sc.scale_]
+        # RUNNER's sklearn StandardScaler, computed the same way without importing sklearn
+        mean, scale = standard_scaler_stats(
+            scaler_rows[list(RUNNER_CONTINUOUS)].to_numpy(dtype=np.float64)
+        )
+        self.mean = [float(v) for v in mean]
+        self.scale = [float(v) for v in scale]
         z = self._standardise(train_rows)
         if self.per_feature_edges:
             self.edges = [runner_quantile_edges(z[:, i]).tolist() for i in range(z.shape[1])]

@@ -7,6 +7,7 @@ from the training rows only, then the three :class:`~fairnn.datasets.core.Tabula
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,10 +16,13 @@ import pandas as pd
 
 from fairnn.datasets.core import Splits, TabularData
 from fairnn.datasets.preprocess import Preprocessor
-from fairnn.errors import ConfigError
+from fairnn.errors import ConfigError, InvalidValueError
+from fairnn.validation import check_seed
 
 DEFAULT_VAL_SIZE = 0.2
 DEFAULT_TEST_SIZE = 0.2
+#: Fewest rows :func:`build_splits` splits into train/val/test.
+MIN_ROWS = 10
 
 
 def check_fractions(val_size: float, test_size: float) -> None:
@@ -52,6 +56,7 @@ def stratified_indices(
     splits keep the row order of the frame.
     """
     check_fractions(val_size, test_size)
+    check_seed(seed)
     strata = np.asarray(strata)
     rng = np.random.default_rng(seed)
     parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
@@ -85,6 +90,27 @@ def group_label_counts(data: TabularData) -> dict[str, dict[str, int]]:
     return out
 
 
+def _check_not_empty(
+    what: str,
+    strata: np.ndarray,
+    val: np.ndarray,
+    test: np.ndarray,
+    val_size: float,
+    test_size: float,
+    cells: str,
+) -> None:
+    """Refuse a stratified split that leaves validation or test without rows."""
+    for split, idx, frac in (("val", val, val_size), ("test", test, test_size)):
+        if frac > 0 and len(idx) == 0:
+            need = math.ceil(0.5 / frac)  # a stratum of n rows gives round(n * frac) rows
+            raise InvalidValueError(
+                f"the {split} split of {what} gets no rows: its {len(strata)} rows fall into "
+                f"{len(np.unique(strata))} {cells}, and each needs at least {need} "
+                f"rows to give one to {split} (with {split}_size={frac}). Fix: use more rows, or "
+                "fewer or larger groups"
+            )
+
+
 def build_splits(
     frame: pd.DataFrame,
     pre: Preprocessor,
@@ -102,6 +128,14 @@ def build_splits(
     regression, unless explicit row ``indices`` (train, val, test) are given.
     """
     frame = frame.reset_index(drop=True)
+    what = (info or {}).get("source") or name or "the data"
+    if indices is None and len(frame) < MIN_ROWS:
+        dropped = (info or {}).get("dropped_rows") or 0
+        after = f" after dropping {dropped} with missing values" if dropped else ""
+        raise InvalidValueError(
+            f"{what} has {len(frame)} data row(s){after}; splitting it into train, validation "
+            f"and test needs at least {MIN_ROWS} (more for a useful model). Fix: use a larger table"
+        )
     pre.fit_schema(frame)
     y = pre.encode_label(frame)
     s = pre.encode_groups(frame)
@@ -111,6 +145,8 @@ def build_splits(
         split_kind = (
             "stratified on (label, group)" if pre.task == "binary" else "stratified on group"
         )
+        cells = "(label, group) cells" if pre.task == "binary" else "groups"
+        _check_not_empty(what, strata, va, te, val_size, test_size, cells)
     else:
         tr, va, te = (np.asarray(i, dtype=np.int64) for i in indices)
         split_kind = "given indices"

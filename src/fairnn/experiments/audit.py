@@ -10,6 +10,7 @@ from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
 from fairnn.experiments.run import load_splits, looks_like_path
 from fairnn.experiments.spec import RunSpec
 from fairnn.methods.fitted import FittedModel
+from fairnn.validation import check_number
 
 SPLITS = ("train", "val", "test")
 GROUP_COLUMNS = ["count", "selection_rate", "accuracy", "tpr", "fpr", "mean_score"]
@@ -41,10 +42,21 @@ def model_splits(fitted: FittedModel) -> Splits:
     return load_splits(spec)
 
 
-def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, TabularData]:
-    """The rows to audit on: the model's own split, or a table run through its preprocessor."""
+def is_own_data(fitted: FittedModel, data: str | None) -> bool:
+    """Whether ``data`` is what the model trained on: omitted, its name, or the same file."""
     own = fitted.dataset.get("source")
     if data is None or data == own:
+        return True
+    if own is None or not (Path(data).is_file() and Path(own).is_file()):
+        return False
+    return Path(data).samefile(own)
+
+
+def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, TabularData]:
+    """The rows to audit on: the model's own split (also when ``data`` names the file it
+    trained on), or a table run through its preprocessor (every row)."""
+    own = fitted.dataset.get("source")
+    if is_own_data(fitted, data):
         if split not in SPLITS:
             raise ConfigError(
                 f"--split must be one of {SPLITS} for the model's own data, got {split!r}"
@@ -93,7 +105,7 @@ def audit_model(
         td,
         model=f"{fitted.method} ({Path(model_dir)})",
         data=name,
-        split=split if data is None else "all",
+        split=split if is_own_data(fitted, data) else "all",
         bootstrap=bootstrap,
         seed=seed,
     )
@@ -111,6 +123,9 @@ def audit_report(
 ) -> dict[str, Any]:
     """Metrics, the by-group table and (``bootstrap > 0``) 95% intervals of ``fitted`` on ``td``."""
     from fairnn.metrics import GroupMetricFrame, evaluate_with_ci
+
+    if bootstrap != 0:
+        check_number(bootstrap, "bootstrap", integer=True, ge=2, hint="resamples; 0: no intervals")
 
     if td.features.names != fitted.features.names:
         raise InvalidValueError(

@@ -167,12 +167,14 @@ def repair_user_model(
     seed: int = 0,
     train: dict[str, Any] | None = None,
     runtime: dict[str, Any] | None = None,
+    overwrite: bool = False,
     **data_options: Any,
 ) -> tuple[dict[str, Any], FittedModel]:
     """Repair a user's module with a post-processing or neuron-repair method.
 
     Returns the before/after report and the repaired :class:`FittedModel` (saved as a
-    fairnn model directory to ``out`` when given; ``fairnn audit OUT`` then works).
+    fairnn model directory to ``out`` when given, replacing a model there only with
+    ``overwrite``; ``fairnn audit OUT`` then works).
     """
     cls = get_method(method)
     splits = user_splits(data, seed=seed, **data_options)
@@ -191,4 +193,5 @@ def repair_user_model(
         train=train,
         runtime=runtime,
         model_label=label,
+        overwrite=overwrite,
     )

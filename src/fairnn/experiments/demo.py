@@ -31,7 +31,11 @@ def run_demo(
         spec = RunSpec.make(dataset="adult", method=method, params=params, mode="dp", seed=seed)
         label = method + "".join(f" λ={v}" for v in params.values())
         results[label] = run_spec(
-            spec, splits=splits, runtime={"device": device}, out=out / "models" / method
+            spec,
+            splits=splits,
+            runtime={"device": device},
+            out=out / "models" / method,
+            overwrite=True,  # the demo's own output folder: a second demo replaces it
         )
     test = {name: r.metrics["test"] for name, r in results.items()}
     chart = metric_bars(test, DEMO_METRICS, out / "demo-chart.png", "Adult (sex), test split")

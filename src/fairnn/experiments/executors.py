@@ -2,7 +2,9 @@
 
 Workers only compute; the parent process alone writes to the results store,
 one transaction per finished run. So a sweep stopped at any moment (Ctrl-C,
-``kill -9``) keeps every finished run and, restarted, runs only the rest.
+``kill -9``) keeps every finished run and, restarted, runs only the rest. Local
+workers die with the sweep's process (:mod:`fairnn.experiments.lifeline`), and a run
+deletes what an unrecorded earlier attempt left in its model folder.
 
 Each worker sets ``torch.set_num_threads`` so that workers × threads does not
 exceed the machine's cores, and keeps the last splits it loaded: consecutive runs
@@ -13,6 +15,7 @@ data once.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 import traceback
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fairnn.errors import ConfigError, FairnnError
+from fairnn.experiments.lifeline import die_with_parent
 from fairnn.experiments.spec import RunSpec
 from fairnn.experiments.store import ResultStore
 
@@ -99,11 +103,14 @@ def execute(
     spec = RunSpec.model_validate_json(spec_json)
     try:
         out = Path(models_dir) / spec.key() if models_dir else None
+        if out is not None:
+            discard_unrecorded(out)
         result = run_spec(
             spec,
             out=out,
             splits=_worker_splits(spec),
             runtime={"progress": False, "device": device},
+            overwrite=True,  # a rerun after a crash replaces what the run saved before
         )
     except Exception as e:  # a failing run is recorded, the sweep goes on
         error = (
@@ -129,6 +136,21 @@ def execute(
         "model_path": result.model_path,
         "worker": worker,
     }
+
+
+def discard_unrecorded(out: Path) -> None:
+    """Delete what an unrecorded run left at ``out``: its model folder and temporary folders.
+
+    A run goes to a worker only while the store does not record it as done, so anything
+    there was written by a run the store never recorded (e.g. a worker of a killed sweep).
+    """
+    from fairnn.atomic import leftovers
+
+    for path in [out, *leftovers(out)]:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
 
 
 _MALLOC_FIXED = False
@@ -173,7 +195,9 @@ def _dask_worker_threads() -> int:
         return 1
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     import torch
 
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
@@ -182,14 +206,39 @@ def _init_worker(threads: int) -> None:
 
 @dataclass
 class SweepSummary:
+    """What :func:`run_specs` did: ``skipped`` runs were recorded already, ``failed_before``
+    of them as failed (not run again without ``retry_failed``)."""
+
     total: int
     skipped: int
     done: int = 0
     failed: int = 0
+    failed_before: int = 0
 
     @property
     def ran(self) -> int:
         return self.done + self.failed
+
+    @property
+    def failures(self) -> int:
+        """The runs of the sweep that have no result: failed now or in an earlier run."""
+        return self.failed + self.failed_before
+
+
+def check_run_options(
+    workers: int = 1, threads: int | None = None, backend: str = "local", device: str = "cpu"
+) -> None:
+    """Raise a :class:`ConfigError` for an execution setting no run could use."""
+    from fairnn.training.config import TrainConfig
+
+    for name, value in (("workers", workers), ("threads", threads)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ConfigError(f"--{name} must be an integer ≥ 1, got {value!r}")
+    if backend not in ("local", "dask"):
+        raise ConfigError(f"--backend must be local or dask, got {backend!r}")
+    TrainConfig.make(device=device)  # a bad device is one error now, not one per run
 
 
 def twin_key(spec: RunSpec) -> str:
@@ -239,15 +288,14 @@ def run_specs(
     """
     from tqdm.auto import tqdm
 
-    if workers < 1:
-        raise ConfigError(f"--workers must be ≥ 1, got {workers}")
-    if backend not in ("local", "dask"):
-        raise ConfigError(f"--backend must be local or dask, got {backend!r}")
-    from fairnn.training.config import TrainConfig
-
-    TrainConfig.make(device=device)  # a bad device is one error now, not one per run
+    check_run_options(workers, threads, backend, device)
     todo = store.missing(specs, retry_failed=retry_failed)
-    summary = SweepSummary(total=len(specs), skipped=len(specs) - len(todo))
+    recorded = store.status()
+    summary = SweepSummary(
+        total=len(specs),
+        skipped=len(specs) - len(todo),
+        failed_before=0 if retry_failed else sum(recorded.get(s.key()) == "failed" for s in specs),
+    )
     twins: dict[str, list[RunSpec]] = {}
     for spec in todo:
         twins.setdefault(twin_key(spec), []).append(spec)
@@ -325,7 +373,7 @@ def _run_local(
         workers,
         mp_context=mp.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(threads,),
+        initargs=(threads, os.getpid()),
     )
     try:
         pending = {

@@ -9,8 +9,9 @@ from fairnn.datasets.core import Splits
 from fairnn.experiments.audit import model_splits
 from fairnn.experiments.protocols import protocol
 from fairnn.methods.base import get_method
-from fairnn.methods.fitted import FittedModel
+from fairnn.methods.fitted import FittedModel, check_out
 from fairnn.training.config import TrainConfig
+from fairnn.validation import check_seed
 
 
 def repair_model(
@@ -23,10 +24,12 @@ def repair_model(
     seed: int = 0,
     train: dict[str, Any] | None = None,
     runtime: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Load ``model_dir``, apply ``method`` to it, evaluate val/test before and after.
 
-    The repaired model is saved to ``out`` (default: ``MODEL_DIR-METHOD`` beside it).
+    The repaired model is saved to ``out`` (default: ``MODEL_DIR-METHOD`` beside it;
+    an existing model folder there is replaced only with ``overwrite``).
     ``mode`` defaults to the mode the model was trained in.
     """
     runtime = runtime or {}
@@ -44,6 +47,7 @@ def repair_model(
         train=train,
         runtime=runtime,
         model_label=str(model_dir),
+        overwrite=overwrite,
     )
     return report
 
@@ -60,11 +64,14 @@ def repair_fitted(
     train: dict[str, Any] | None = None,
     runtime: dict[str, Any] | None = None,
     model_label: str = "model",
+    overwrite: bool = False,
 ) -> tuple[dict[str, Any], FittedModel]:
     """Apply ``method`` to ``fitted`` (trained on ``splits``); evaluate val/test before and after.
 
-    Returns the JSON-ready report and the repaired model (saved to ``out`` when given).
+    Returns the JSON-ready report and the repaired model (saved to ``out`` when given;
+    an existing model folder there is replaced only with ``overwrite``).
     """
+    check_seed(seed)
     runtime = runtime or {}
     cls = get_method(method)
     params = dict(params or {})
@@ -74,6 +81,8 @@ def repair_fitted(
     recipe = fitted.dataset.get("recipe", "clean")
     values = {**protocol(recipe, mode, cls.name), **(train or {}), **runtime}
     config = TrainConfig.make(**values)
+    if out is not None:  # before the work, not after it
+        check_out(out, overwrite=overwrite)
     before = {name: fitted.evaluate(data) for name, data in splits if name != "train"}
     base = {"method": fitted.method, "params": fitted.params}
     repaired = repairer.repair(fitted, splits.train, splits.val, config=config, seed=seed)
@@ -83,7 +92,7 @@ def repair_fitted(
         "repaired_from": {**base, "model_dir": model_label},
     }
     after = {name: repaired.evaluate(data) for name, data in splits if name != "train"}
-    path = repaired.save(out) if out is not None else None
+    path = repaired.save(out, overwrite=overwrite) if out is not None else None
     report = {
         "model": model_label,
         "method": cls.name,

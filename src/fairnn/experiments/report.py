@@ -159,10 +159,23 @@ def write_report(runs: list[dict[str, Any]], out: str | Path, split: str = "test
     from fairnn.errors import FairnnError
 
     out = Path(out)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
     configs = aggregate(runs, split)
     if not configs:
-        raise FairnnError(f"no finished runs with {split!r} metrics to report")
+        done = [r for r in runs if r.get("status", "done") == "done"]
+        have = sorted({s for r in done for s in r["metrics"]})
+        raise FairnnError(
+            f"--split {split!r}: the finished runs have no such metrics; use one of "
+            f"{', '.join(have)}"
+            if have
+            else "no finished runs to report; failed runs show with: fairnn results --status failed"
+        )
+    try:
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FairnnError(
+            f"--out {str(out)!r}: cannot create the report folder: {e.strerror or e}"
+            f"{f' ({e.filename})' if e.filename else ''}; give a folder you can write to"
+        ) from None
     sections: list[str] = []
     md: list[str] = [f"# fairnn sweep report ({split} split)\n"]
     summary: dict[str, Any] = {}

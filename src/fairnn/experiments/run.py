@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from fairnn.datasets.core import Splits
-from fairnn.errors import ConfigError
+from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import Constraint, RunSpec
-from fairnn.methods.base import Method, get_method
-from fairnn.methods.fitted import FittedModel
+from fairnn.methods.base import Architecture, Method, get_method, validate_model
+from fairnn.methods.fitted import FittedModel, check_out
 from fairnn.training.config import TrainConfig
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv", ".txt", ".gz")
@@ -59,13 +59,7 @@ def load_splits(spec: RunSpec) -> Splits:
     from fairnn.datasets import from_frame, load_dataset, read_table
 
     if looks_like_path(spec.dataset):
-        from fairnn.errors import ColumnError
-
-        if spec.label is None or not spec.sensitive:
-            raise ColumnError(
-                f"{spec.dataset!r} is your own table: name its label and sensitive column(s) "
-                "with --label COL --sensitive COL"
-            )
+        _check_own_table(spec)
         frame = read_table(spec.dataset)
         return from_frame(
             frame,
@@ -80,12 +74,79 @@ def load_splits(spec: RunSpec) -> Splits:
         )
     from fairnn.datasets import get_spec
 
+    _check_registered(spec)
     extra = {}
     if spec.label is not None and get_spec(spec.dataset).loader is not None:
         extra["target"] = spec.label  # image/text data: --label picks the target (CelebA)
     return load_dataset(
         spec.dataset, recipe=spec.recipe, seed=spec.seed, sensitive=spec.sensitive, **extra
     )
+
+
+def _check_registered(spec: RunSpec) -> None:
+    """Refuse the own-table options on a registered dataset, which fixes its label and columns."""
+    from fairnn.datasets import get_spec
+
+    image_or_text = get_spec(spec.dataset).loader is not None  # there --label picks the target
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("label", "positive_label", "categorical", "continuous")
+        if getattr(spec, name) is not None and not (name == "label" and image_or_text)
+    ]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only to your own table "
+            f"(--data FILE.csv); the registered dataset {spec.dataset!r} fixes its label, positive "
+            f"value and column kinds: drop the option(s) (`fairnn datasets info {spec.dataset}` "
+            "shows them)"
+        )
+
+
+def _check_own_table(spec: RunSpec, exists: bool = False) -> None:
+    """A user's table needs its label and sensitive columns named (and, with ``exists``, a file)."""
+    from fairnn.errors import ColumnError, DataNotFoundError
+
+    if exists and not Path(spec.dataset).is_file():
+        what = "is a folder" if Path(spec.dataset).is_dir() else "does not exist"
+        raise DataNotFoundError(
+            f"dataset {spec.dataset!r} {what}; give a CSV or parquet file or a registered "
+            "dataset name (fairnn datasets)"
+        )
+    if spec.label is None or not spec.sensitive:
+        raise ColumnError(
+            f"{spec.dataset!r} is your own table: name its label and sensitive column(s) "
+            "with --label COL --sensitive COL"
+        )
+
+
+def spec_problem(spec: RunSpec) -> tuple[str, FairnnError] | None:
+    """The first error ``spec`` would raise before training, as ``(part, error)``, or None.
+
+    Checked without reading data or training: the dataset (a registered name, with a
+    close match when unknown, or an existing table with its label and sensitive columns
+    named), the recipe for that dataset, the method and its parameters, the training
+    settings and the architecture. ``part`` is ``dataset``, ``recipe``, ``method``,
+    ``train`` or ``architecture``.
+    """
+    from fairnn.datasets.api import check_recipe
+
+    own = looks_like_path(spec.dataset)
+    checks: list[tuple[str, Any]] = [
+        (
+            "dataset",
+            lambda: _check_own_table(spec, exists=True) if own else _check_registered(spec),
+        ),
+        ("recipe", lambda: None if own else check_recipe(spec.dataset, spec.recipe)),
+        ("method", lambda: get_method(spec.method)(**method_params(spec))),
+        ("train", lambda: train_config(spec)),
+        ("architecture", lambda: validate_model(Architecture, spec.architecture, "architecture")),
+    ]
+    for part, check in checks:
+        try:
+            check()
+        except FairnnError as e:
+            return part, e
+    return None
 
 
 def method_params(spec: RunSpec) -> dict[str, Any]:
@@ -212,16 +273,21 @@ def run_spec(
     out: str | Path | None = None,
     splits: Splits | None = None,
     runtime: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Fit ``spec`` and evaluate it on train, val and test.
 
     ``runtime`` holds settings that do not change the result (``device``,
     ``progress``). ``splits`` skips loading when the caller already has them.
-    With ``out``, the model is saved there (safetensors + JSON sidecar).
+    With ``out``, the model is saved there (safetensors + JSON sidecar; checked before
+    training; an existing model folder is replaced only with ``overwrite``).
     """
     t0 = time.perf_counter()
+    if out is not None:
+        check_out(out, overwrite=overwrite)
     method = get_method(spec.method)(**method_params(spec))
     config = train_config(spec, runtime)
+    validate_model(Architecture, spec.architecture, "architecture")  # before any data loads
     splits = splits if splits is not None else load_splits(spec)
     if method.stage == "post":  # the same base model serves every post-processing run
         fitted, data = _base_model(spec, method, splits, config)
@@ -248,5 +314,5 @@ def run_spec(
         for name, extra in constrained_metrics(fitted, splits, spec.constraint).items():
             metrics[name].update(extra)
     elapsed = time.perf_counter() - t0
-    model_path = str(fitted.save(out)) if out is not None else None
+    model_path = str(fitted.save(out, overwrite=overwrite)) if out is not None else None
     return RunResult(spec.key(), spec, metrics, elapsed, model_path, fitted, splits)

@@ -11,14 +11,15 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from fairnn.methods.base import validate_model
+from fairnn.validation import ConfigModel
 
 Mode = Literal["dp", "eo"]
 
 
-class Constraint(BaseModel):
+class Constraint(ConfigModel, what="constraint"):
     """Evaluate under a fairness constraint (the MinDiff paper's evaluation, §4).
 
     Per-group thresholds are chosen on validation to maximise accuracy subject to
@@ -32,7 +33,7 @@ class Constraint(BaseModel):
     gamma: float = Field(0.01, ge=0, le=1)
 
 
-class RunSpec(BaseModel):
+class RunSpec(ConfigModel, what="run setting"):
     """Everything that decides a run's result."""
 
     model_config = ConfigDict(extra="forbid")

@@ -11,6 +11,7 @@ row (``INSERT ... ON CONFLICT``), so no run is ever recorded twice.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -71,6 +72,8 @@ RUN_COLUMNS = (
     "worker",
 )
 FILTERS = ("dataset", "recipe", "method", "mode", "seed", "status", "sweep")
+#: the values a filter may take, where they are a fixed set
+CHOICES: dict[str, tuple[str, ...]] = {"status": ("done", "failed"), "mode": ("dp", "eo")}
 
 
 class StoreError(FairnnError):
@@ -82,18 +85,47 @@ class ResultStore:
 
     def __init__(self, path: str | Path = DEFAULT_DB, *, create: bool = True):
         self.path = Path(path)
-        if not create and not self.path.exists():
+        where = f"results database (--db) {str(self.path)!r}"
+        if self.path.is_dir():
+            raise StoreError(
+                f"{where} is a folder; give a file path, e.g. --db {self.path / DEFAULT_DB}"
+            )
+        exists = self.path.exists()
+        if not create and not exists:
             raise StoreError(f"no results database at {self.path}; run `fairnn sweep` first")
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._check_foreign(where)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.executescript(SCHEMA)
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f"{self.path} is not a fairnn results database: {e}") from None
+        except (OSError, sqlite3.DatabaseError) as e:
+            if hasattr(self, "conn"):
+                self.conn.close()
+            if not create and _readonly(e):  # reading a database in a read-only folder
+                self.conn = sqlite3.connect(
+                    f"{self.path.absolute().as_uri()}?immutable=1", uri=True
+                )
+                self._check_foreign(where)
+                return
+            raise StoreError(_open_error(e, self.path, where, exists)) from None
+
+    def _check_foreign(self, where: str) -> None:
+        """Refuse an SQLite file that holds other tables than a results database's."""
+        tables = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+        if tables and (not {"runs", "metrics"} <= tables or not set(RUN_COLUMNS) <= columns):
+            self.conn.close()
+            raise StoreError(
+                f"{where} is an SQLite database but not a fairnn results database (its tables: "
+                f"{', '.join(sorted(tables))}); give a new file path or a database that "
+                "`fairnn sweep` wrote"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -177,6 +209,9 @@ class ResultStore:
             values = value if isinstance(value, list | tuple) else [value]
             if not values:
                 continue
+            bad = [v for v in values if name in CHOICES and v not in CHOICES[name]]
+            if bad:
+                raise StoreError(f"--{name} must be {' or '.join(CHOICES[name])}, got {bad[0]!r}")
             where.append(f"{name} IN ({', '.join('?' * len(values))})")
             args.extend(values)
         cond = " WHERE " + " AND ".join(where) if where else ""
@@ -196,6 +231,44 @@ class ResultStore:
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def _readonly(e: Exception) -> bool:
+    """Whether SQLite failed because it may not write the file or its folder."""
+    name = getattr(e, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or isinstance(e, PermissionError)
+
+
+def _open_error(e: Exception, path: Path, where: str, exists: bool) -> str:
+    """One line that says why the results database at ``path`` cannot be used."""
+    if getattr(e, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return (
+            f"{where} is not an SQLite file (a text or other file?); give a new file path or "
+            "a database that `fairnn sweep` wrote"
+        )
+    if not _readonly(e) and not isinstance(e, OSError):
+        return f"{where} cannot be opened: {e}"
+    if isinstance(e, OSError) and not isinstance(e, PermissionError):
+        why = f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+    elif exists and not _writable(path):
+        why = "the file is read-only"
+    else:
+        folder = path.absolute().parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        why = (
+            f"the folder {str(folder)!r} is not writable (SQLite also writes "
+            f"{path.name}-wal and {path.name}-shm beside the file)"
+            if not _writable(folder)
+            else str(e)
+        )
+    verb = "written" if exists else "created"
+    return f"{where} cannot be {verb}: {why}; give a path in a folder you can write to"
+
+
+def _writable(path: Path) -> bool:
+    effective = os.access in os.supports_effective_ids
+    return os.access(path, os.W_OK, effective_ids=effective)
 
 
 def _num(v: Any) -> float | None:

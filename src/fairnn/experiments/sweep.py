@@ -29,7 +29,9 @@ values evenly spaced in log scale from start to stop, both included) or
 
 The file is validated with the same models as the CLI (:class:`RunSpec`,
 :class:`~fairnn.training.config.TrainConfig`, each method's parameter model);
-every error names the file, the line and the key.
+every error names the file, the line and the key. YAML aliases (``*name``) are
+refused (:class:`NoAliasLoader`); :meth:`Sweep.check` checks every run before any
+trains.
 """
 
 from __future__ import annotations
@@ -53,16 +55,44 @@ class SweepError(ConfigError):
 
 
 # -- YAML with line numbers ------------------------------------------------------
-def load_yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
-    """Parse YAML; also return ``{key path: 1-based line}`` for every node."""
-    loader = yaml.SafeLoader(text)
+class AliasError(yaml.composer.ComposerError):
+    """A YAML alias (``*name``) where fairnn refuses them."""
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases (``*name``, also in ``<<: *name``).
+
+    A few lines of anchors and aliases can stand for billions of nodes ("billion
+    laughs"); expanding them exhausts memory. Every YAML file fairnn reads goes
+    through this loader.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise AliasError(
+                None,
+                None,
+                f"YAML aliases (*{event.anchor}) are not allowed; write the value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def load_yaml_with_lines(text: str, source: str = "<yaml>") -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML (without aliases); also return ``{key path: 1-based line}`` for every node.
+
+    Errors name ``source`` (the file) and the line.
+    """
+    loader = NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise SweepError(f"{where}not valid YAML: {getattr(e, 'problem', e)}") from None
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        what = "" if isinstance(e, AliasError) else "not valid YAML: "
+        raise SweepError(f"{where}: {what}{getattr(e, 'problem', e)}") from None
     finally:
         loader.dispose()
     lines: dict[Path_, int] = {}
@@ -212,10 +242,17 @@ class SweepFile(BaseModel):
 class Sweep:
     """A validated sweep: its file model and the specs it expands to."""
 
-    def __init__(self, model: SweepFile, specs: list[RunSpec], source: str = "<sweep>"):
+    def __init__(
+        self,
+        model: SweepFile,
+        specs: list[RunSpec],
+        source: str = "<sweep>",
+        lines: dict[Path_, int] | None = None,
+    ):
         self.model = model
         self.specs = specs
         self.source = source
+        self.lines = lines or {}
 
     @property
     def name(self) -> str:
@@ -223,6 +260,39 @@ class Sweep:
 
     def __len__(self) -> int:
         return len(self.specs)
+
+    def check(self) -> None:
+        """Check every run as far as possible without loading data or training.
+
+        Raises one :class:`SweepError` that lists each problem once (file, line, key,
+        and how many runs it stops); see :func:`fairnn.experiments.run.spec_problem`.
+        """
+        from fairnn.experiments.run import spec_problem
+
+        datasets = [d if isinstance(d, str) else d.name for d in self.model.datasets]
+        methods = [m if isinstance(m, str) else m.name for m in self.model.methods]
+        problems: dict[str, int] = {}
+        for spec in self.specs:
+            found = spec_problem(spec)
+            if found is None:
+                continue
+            part, error = found
+            if part == "dataset":
+                path: Path_ = ("datasets", datasets.index(spec.dataset))
+            elif part == "recipe":
+                path = ("recipes", self.model.recipes.index(spec.recipe))
+            else:  # a method's own train/architecture settings, else the top-level ones
+                path = ("methods", methods.index(spec.method))
+                if part in ("train", "architecture"):
+                    path = (*path, part) if (*path, part) in self.lines else (part,)
+            message = f"{_where(self.lines, path, self.source)}: {error}"
+            problems[message] = problems.get(message, 0) + 1
+        if problems:
+            listed = [f"{m} [{n} run{'s' * (n > 1)}]" for m, n in problems.items()]
+            raise SweepError(
+                f"{sum(problems.values())} of {len(self)} runs cannot run; fix the sweep file:"
+                "\n  " + "\n  ".join(listed)
+            )
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -236,7 +306,7 @@ def load_sweep(path: str | Path) -> Sweep:
 
 def parse_sweep(text: str, source: str = "<sweep>") -> Sweep:
     """Validate a sweep file's text and expand it into run specs."""
-    data, lines = load_yaml_with_lines(text)
+    data, lines = load_yaml_with_lines(text, source)
     if not isinstance(data, dict):
         raise SweepError(f"{source}: a sweep file is a mapping (datasets:, methods:, ...)")
     try:
@@ -258,7 +328,7 @@ def parse_sweep(text: str, source: str = "<sweep>") -> Sweep:
             loc = _trim_union_loc(err["loc"])
             msgs.append(f"{_where(lines, loc, source)}: {err['msg']} (got {err.get('input')!r})")
         raise SweepError("invalid sweep file\n  " + "\n  ".join(msgs)) from None
-    return Sweep(model, expand(model, lines, source), source)
+    return Sweep(model, expand(model, lines, source), source, lines)
 
 
 def _trim_union_loc(loc: tuple[Any, ...]) -> Path_:

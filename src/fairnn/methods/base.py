@@ -16,27 +16,28 @@ import logging
 from typing import Any, ClassVar, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import nn
 
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.methods.fitted import FittedModel
 from fairnn.nn.mlp import MLP
-from fairnn.training.config import TrainConfig, format_validation_error
+from fairnn.training.config import TrainConfig
 from fairnn.training.loop import Plugin, fit
+from fairnn.validation import ConfigModel, check_seed, config_errors
 
 Stage = Literal["pre", "in", "post"]
 log = logging.getLogger(__name__)
 
 
-class MethodParams(BaseModel):
+class MethodParams(ConfigModel, what="method parameter"):
     """Base of every method's parameters: unknown names are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class Architecture(BaseModel):
+class Architecture(ConfigModel, what="architecture"):
     """The MLP a method trains (RUNNER's default: two hidden layers of 200, ReLU)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,12 +52,32 @@ class Architecture(BaseModel):
     type: str | None = None
     width: int | None = Field(None, ge=1)
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str | None) -> str | None:
+        known = architecture_types()
+        if v is None or v in known or v in ARCHITECTURE_ALIASES:
+            return v
+        close = difflib.get_close_matches(v.lower(), [*known, *ARCHITECTURE_ALIASES], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown architecture {v!r}{hint}; known: {', '.join(known)}")
+
+
+#: other names :func:`fairnn.nn.registry.network_for_data` accepts for ``preact_resnet``
+ARCHITECTURE_ALIASES = ("resnet", "resnet18")
+
+
+def architecture_types() -> tuple[str, ...]:
+    """The values of ``Architecture.type``: ``mlp`` (tabular default), then image and text nets."""
+    from fairnn.nn.registry import IMAGE_ARCHITECTURES, TEXT_ARCHITECTURES
+
+    return tuple(dict.fromkeys(("mlp", *IMAGE_ARCHITECTURES, *TEXT_ARCHITECTURES)))
+
 
 def validate_model(model_cls: type[BaseModel], values: dict[str, Any], what: str) -> Any:
-    try:
-        return model_cls(**values)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(e, what)) from None
+    """``model_cls(**values)``; a bad value raises :class:`ConfigError` naming ``what``."""
+    with config_errors(what):
+        return model_cls.__pydantic_validator__.validate_python(values)
 
 
 class Method:
@@ -114,6 +135,11 @@ class Method:
                 width=architecture.width,
                 hidden=architecture.hidden,
                 dropout=architecture.dropout,
+            )
+        if architecture.type not in (None, "mlp"):
+            raise ConfigError(
+                f"architecture {architecture.type!r} does not take tabular data; use mlp (the "
+                "default) or random_features"
             )
         return MLP(
             train.n_features, architecture.hidden, architecture.activation, architecture.dropout
@@ -190,6 +216,7 @@ class Method:
     ) -> tuple[FittedModel, TabularData]:
         """Steps 1-4 of :meth:`fit`: the trained model (before ``finish``/``repair``) and
         the rows it trained on."""
+        check_seed(seed)
         check_training_data(train, "train")
         if val is not None:
             check_training_data(val, "val")

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fairnn.errors import InvalidValueError, ModelFileError
+from fairnn.validation import check_number
 
 DECISION_RULES: dict[str, type[DecisionRule]] = {}
 
@@ -52,6 +53,16 @@ def rule_from_dict(d: dict[str, Any]) -> DecisionRule:
     return DECISION_RULES[kind].from_dict(d)
 
 
+def check_threshold(value: Any, name: str = "threshold") -> float:
+    """``value`` as a float when it is a finite decision threshold in (0, 1).
+
+    Decisions are ``1[p > t]``: at 0 or 1 and beyond, every decision is the same.
+    Raises :class:`InvalidValueError` naming ``name``.
+    """
+    check_number(value, name, gt=0, lt=1, error=InvalidValueError)
+    return float(value)
+
+
 def check_groups(groups: np.ndarray | None, n: int, n_groups: int, rule: str) -> np.ndarray:
     if groups is None:
         raise InvalidValueError(
@@ -72,7 +83,12 @@ class GroupThresholds(DecisionRule):
     kind = "group_thresholds"
 
     def __init__(self, thresholds: list[float] | np.ndarray) -> None:
-        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        values = list(thresholds) if isinstance(thresholds, list | tuple | np.ndarray) else []
+        if not values:
+            raise InvalidValueError(f"thresholds must be a list of numbers, got {thresholds!r}")
+        self.thresholds = np.array(
+            [check_threshold(t, f"thresholds[{i}]") for i, t in enumerate(values)]
+        )
 
     def decide(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         g = check_groups(groups, len(scores), len(self.thresholds), self.kind)

@@ -58,8 +58,6 @@ from dataclasses import replace
 import numpy as np
 import torch
 from pydantic import Field
-from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import NearestNeighbors
 
 from fairnn.datasets.core import TabularData
 from fairnn.methods.base import Method, MethodParams, register
@@ -98,6 +96,8 @@ def synthesize(
     Returns ``(X_new, parent)``: the new rows and, for each, the index of its
     parent row in ``data`` (its cell, label and weight follow the parent).
     """
+    from sklearn.neighbors import NearestNeighbors  # scikit-learn loads only when used
+
     X = data.X.detach().cpu().numpy().astype(np.float64)
     cells = cell_ids(data)
     counts = np.bincount(cells)
@@ -150,6 +150,8 @@ def situation_test(data: TabularData) -> np.ndarray:
     from the grouping attribute); a row is dropped when assigning it any other
     group changes its predicted label.
     """
+    from sklearn.linear_model import LogisticRegression  # scikit-learn loads only when used
+
     X, y, s = data.numpy()
     _, _, _, copied = _column_roles(data)
     keep_cols = [i for i in range(X.shape[1]) if i not in copied]

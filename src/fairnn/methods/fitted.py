@@ -3,30 +3,33 @@
 A model directory holds ``model.safetensors`` (the weights; nothing is ever
 unpickled) and ``model.json`` (the sidecar: architecture, feature metadata,
 groups, the fitted preprocessor, dataset and recipe, method and parameters,
-seed, training history and the fairnn version). Files are written to a
-temporary name and renamed, the sidecar last, so an interrupted save never
-leaves a directory that loads.
+seed, training history and the fairnn version). Both are written into a
+temporary folder beside the target, which is then renamed into place
+(:mod:`fairnn.atomic`): a model directory appears complete or not at all, and an
+existing one is replaced only with ``overwrite=True``. Loading validates the
+sidecar (:class:`Sidecar`) and names the file and the field it rejects.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from safetensors.torch import save_file
 from torch import nn
 
 import fairnn
+from fairnn.atomic import atomic_directory, check_target, leftovers
 from fairnn.datasets.core import FeatureMeta, GroupInfo, LazyImages, TabularData
-from fairnn.errors import InvalidValueError, ModelFileError
-from fairnn.methods.decision import DecisionRule, rule_from_dict
+from fairnn.errors import FairnnError, InvalidValueError, ModelFileError
+from fairnn.methods.decision import DecisionRule, check_threshold, rule_from_dict
 from fairnn.nn.registry import architecture_of, build_network
 from fairnn.nn.user import load_weights
 from fairnn.training.loop import predict_logits, scores_from_logits
@@ -35,6 +38,48 @@ FORMAT = "fairnn-model"
 FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 SIDECAR = "model.json"
+MODEL_FILES = (WEIGHTS, SIDECAR)
+LOAD_FIX = "correct it in the file or save the model again"
+#: what a sidecar field must hold, for the error that rejects it
+FIELD_HINTS = {
+    "threshold": "a probability in (0, 1), 0.5 by default",
+    "decision": "a rule fairnn wrote, its thresholds in (0, 1), one per group",
+}
+
+
+class MethodInfo(BaseModel):
+    """The sidecar's ``method``: the method's registry name and parameters."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = "unknown"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Sidecar(BaseModel):
+    """``model.json``: validated on save and on load; unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+    fairnn_version: str | None = None
+    created: str | None = None
+    architecture: dict[str, Any]
+    task: Literal["binary", "regression", "multiclass"] = "binary"
+    label: str | int = "label"
+    threshold: float = 0.5
+    features: list[dict[str, Any]]
+    groups: dict[str, Any]
+    method: MethodInfo = Field(default_factory=MethodInfo)
+    seed: int = 0
+    dataset: dict[str, Any] = Field(default_factory=dict)
+    preprocessor: dict[str, Any] | None = None
+    training: dict[str, Any] = Field(default_factory=dict)
+    decision: dict[str, Any] | None = None
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, v: float) -> float:
+        return check_threshold(v, "threshold")
 
 
 @dataclass
@@ -172,12 +217,14 @@ class FittedModel:
         return self
 
     # -- files ------------------------------------------------------------
-    def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Write ``model.safetensors`` and ``model.json`` into ``directory``."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write ``model.safetensors`` and ``model.json`` as the folder ``directory``.
+
+        The folder appears complete or not at all. An existing model folder is refused
+        unless ``overwrite``; a folder holding other files always is.
+        """
         tensors = {k: v.detach().cpu().contiguous() for k, v in self.network.state_dict().items()}
-        sidecar = {
+        side = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "fairnn_version": fairnn.__version__,
@@ -195,19 +242,25 @@ class FittedModel:
             "training": self.training,
             "decision": None if self.decision is None else self.decision.to_dict(),
         }
-        _atomic_write(
-            out / WEIGHTS, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT})
-        )
-        text = json.dumps(sidecar, indent=2, default=_json_default)
-        _atomic_write(out / SIDECAR, lambda p: p.write_text(text, encoding="utf-8"))
-        return out
+        sidecar = _validated(side, Path(directory) / SIDECAR, "set a valid value before saving")
+        text = json.dumps(sidecar.model_dump(), indent=2, default=_json_default)
+        with atomic_directory(directory, overwrite=overwrite, owned=MODEL_FILES) as tmp:
+            save_file(tensors, str(tmp / WEIGHTS), metadata={"format": FORMAT})
+            (tmp / SIDECAR).write_text(text, encoding="utf-8")
+        return Path(directory)
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str], device: str = "cpu") -> FittedModel:
         """Read a model directory written by :meth:`save`; never unpickles."""
         d = Path(directory)
         if not d.exists():
-            raise ModelFileError(f"model directory {str(d)!r} does not exist")
+            left = leftovers(d)
+            hint = (
+                f" (an interrupted save left {left[-1].name} beside it; save or train again)"
+                if left
+                else ""
+            )
+            raise ModelFileError(f"model directory {str(d)!r} does not exist{hint}")
         if d.is_file():
             hint = (
                 " fairnn never unpickles .pt/.pkl files; save the state dict with "
@@ -220,71 +273,97 @@ class FittedModel:
             )
         side_path, w_path = d / SIDECAR, d / WEIGHTS
         if not side_path.exists():
+            done = " (it has weights only: the save was incomplete)" if w_path.exists() else ""
             raise ModelFileError(
-                f"{str(d)!r} is not a fairnn model directory: {SIDECAR} is missing "
+                f"{str(d)!r} is not a fairnn model directory: {SIDECAR} is missing{done} "
                 f"(train one with `fairnn train --out {d}`)"
             )
         try:
-            side = json.loads(side_path.read_text(encoding="utf-8"))
+            raw = json.loads(side_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ModelFileError(f"{str(side_path)!r} is not valid JSON: {e}") from None
-        if not isinstance(side, dict) or side.get("format") != FORMAT:
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise ModelFileError(
                 f"{str(side_path)!r} is not a fairnn model sidecar (its 'format' is "
-                f"{side.get('format') if isinstance(side, dict) else None!r}, expected {FORMAT!r})"
+                f"{raw.get('format') if isinstance(raw, dict) else None!r}, expected {FORMAT!r})"
             )
-        version = side.get("format_version")
+        version = raw.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise ModelFileError(
                 f"{str(side_path)!r} has model format version {version!r}, written by fairnn "
-                f"{side.get('fairnn_version')}; this fairnn {fairnn.__version__} reads versions up to "
+                f"{raw.get('fairnn_version')}; this fairnn {fairnn.__version__} reads versions up to "
                 f"{FORMAT_VERSION}: upgrade fairnn"
             )
         if not w_path.exists():
             raise ModelFileError(
                 f"{str(d)!r} has {SIDECAR} but no {WEIGHTS}; the save was incomplete"
             )
+        side = _validated(raw, side_path, LOAD_FIX)
         try:
-            features = FeatureMeta.from_list(side["features"])
-            groups = GroupInfo.from_dict(side["groups"])
-            network = build_network(side["architecture"])
-        except (KeyError, TypeError) as e:
+            features = FeatureMeta.from_list(side.features)
+            groups = GroupInfo.from_dict(side.groups)
+            network = build_network(side.architecture)
+        except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{str(side_path)!r} lacks or mangles the field {e}") from None
+        decision = None
+        if side.decision is not None:
+            try:
+                decision = rule_from_dict(side.decision)
+            except (FairnnError, KeyError, TypeError, ValueError) as e:
+                raise _field_error(side_path, "decision", e) from None
+            n = len(getattr(decision, "thresholds", ())) or groups.n_groups
+            if n != groups.n_groups:
+                raise _field_error(
+                    side_path, "decision", f"{n} thresholds for {groups.n_groups} groups"
+                )
         load_weights(network, w_path, SIDECAR)
         network.eval().to(device)
-        pre = side.get("preprocessor")
+        pre = side.preprocessor
         if pre is not None:
             from fairnn.datasets.preprocess import preprocessor_from_dict
 
             pre = preprocessor_from_dict(pre)
-        method = side.get("method", {})
-        decision = side.get("decision")
         return cls(
             network=network,
             features=features,
             groups=groups,
-            task=side.get("task", "binary"),
-            label=side.get("label", "label"),
-            method=method.get("name", "unknown"),
-            params=method.get("params", {}),
-            seed=int(side.get("seed", 0)),
-            threshold=float(side.get("threshold", 0.5)),
+            task=side.task,
+            label=side.label,  # type: ignore[arg-type]
+            method=side.method.name,
+            params=side.method.params,
+            seed=side.seed,
+            threshold=side.threshold,
             preprocessor=pre,
-            dataset=side.get("dataset", {}),
-            training=side.get("training", {}),
-            decision=None if decision is None else rule_from_dict(decision),
+            dataset=side.dataset,
+            training=side.training,
+            decision=decision,
         )
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+def check_out(directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Raise a :class:`ModelFileError` now unless :meth:`FittedModel.save` could write there."""
+    return check_target(directory, overwrite=overwrite, owned=MODEL_FILES)
+
+
+def _validated(side: dict[str, Any], path: Path, fix: str) -> Sidecar:
+    """``side`` as a :class:`Sidecar`; a bad field raises a :class:`ModelFileError` naming it."""
     try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+        return Sidecar.model_validate(side)
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = ".".join(str(p) for p in err["loc"]) or "(root)"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if "got" not in msg:
+            msg += f" (got {err.get('input')!r})"
+        raise _field_error(path, name, msg, fix) from None
+
+
+def _field_error(path: Path, name: str, problem: object, fix: str = "") -> ModelFileError:
+    hint = FIELD_HINTS.get(name.split(".")[0])
+    expected = f"; expected {hint}" if hint else ""
+    return ModelFileError(
+        f"{str(path)!r}: field {name!r} is invalid: {problem}{expected}; {fix or LOAD_FIX}"
+    )
 
 
 def _json_default(o: Any) -> Any:

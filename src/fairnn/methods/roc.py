@@ -42,7 +42,7 @@ from pydantic import Field, field_validator
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError
 from fairnn.methods.base import Method, MethodParams, register
-from fairnn.methods.decision import DecisionRule, check_groups
+from fairnn.methods.decision import DecisionRule, check_groups, check_threshold
 from fairnn.methods.fitted import FittedModel
 
 #: θ values of the default search: margin θ − 0.5 in 26 steps over [0, 0.25].
@@ -65,7 +65,8 @@ class RejectOption(DecisionRule):
                 f"reject option privileged group {privileged} is not in 0..{n_groups - 1}"
             )
         self.theta, self.privileged = float(theta), int(privileged)
-        self.n_groups, self.threshold = int(n_groups), float(threshold)
+        self.n_groups = int(n_groups)
+        self.threshold = check_threshold(threshold, "reject option threshold")
 
     def critical(self, scores: np.ndarray) -> np.ndarray:
         p = np.asarray(scores, dtype=np.float64)

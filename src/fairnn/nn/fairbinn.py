@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from fairnn.errors import ConfigError
+from fairnn.nn.mlp import check_weight_memory, dense_parameters
 from fairnn.nn.registry import register_architecture
 
 
@@ -123,6 +124,12 @@ class FairBiNNConfig:
                 f"fairness sizes {list(self.fairness_sizes)} must start at the width "
                 f"{self.sizes[p - 1]} of position {p}"
             )
+        after = [self.fairness_sizes[-1], *self.sizes[p:]]
+        check_weight_memory(
+            sum(map(dense_parameters, (self.sizes[:p], self.fairness_sizes, after))),
+            f"FairBiNN sizes {list(self.sizes)} with fairness block {list(self.fairness_sizes)}",
+            "use smaller --acc_layers and --fairness_layers sizes",
+        )
 
     @property
     def in_features(self) -> int:

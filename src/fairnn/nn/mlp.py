@@ -9,6 +9,7 @@ maps in order, which is all a MILP encoding needs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
@@ -21,6 +22,41 @@ from fairnn.errors import ConfigError
 
 Activation = Literal["relu", "sigmoid", "tanh"]
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+def dense_parameters(widths: Sequence[int]) -> int:
+    """Weights and biases of a chain of Linear layers through ``widths`` (exact, no overflow)."""
+    return sum((int(a) + 1) * int(b) for a, b in pairwise(widths))
+
+
+def physical_memory() -> int:
+    """This machine's memory in bytes (1 TiB when the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 40
+
+
+def check_weight_memory(n_params: int, what: str, fix: str) -> None:
+    """Refuse, before allocating, a network whose float32 weights alone exceed the memory.
+
+    Training needs about four times the weights (gradients and Adam's two moments).
+    """
+    need, have = 4 * n_params, physical_memory()
+    if need > have:
+        raise ConfigError(
+            f"{what} need ~{_bytes(need)} for the float32 weights alone ({n_params:.3g} "
+            f"parameters; ~{_bytes(4 * need)} to train with Adam), more than this machine's "
+            f"{_bytes(have)} of memory: {fix}"
+        )
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"
 
 
 @dataclass(frozen=True)
@@ -42,6 +78,11 @@ class MLPConfig:
             raise ConfigError(f"activation {self.activation!r} is not one of {sorted(ACTIVATIONS)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_weight_memory(
+            dense_parameters([self.in_features, *self.hidden, self.out_features]),
+            f"hidden sizes {list(self.hidden)}",
+            "use smaller --hidden sizes",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from fairnn.errors import ConfigError
+from fairnn.nn.mlp import check_weight_memory
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class RandomFeaturesConfig:
                 f"random features take (features,) or (channels, height, width) inputs, "
                 f"got shape {self.in_shape}"
             )
+        check_weight_memory(
+            (self.in_features + 1) * self.width + 1,
+            f"random features of width {self.width} on {self.in_features} inputs",
+            "use a smaller --width",
+        )
 
     @property
     def in_features(self) -> int:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from fairnn.errors import ConfigError
+from fairnn.validation import ConfigModel
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(ConfigModel, what="training setting"):
     """How the one training loop runs.
 
     ``select`` names the model-selection rule applied after every epoch on the
@@ -37,6 +37,10 @@ class TrainConfig(BaseModel):
     ``torch.optim.lr_scheduler.StepLR``; the MinDiff paper's ×0.1 every 10k steps).
     Optimizers a method creates for itself (adversaries, FairBiNN's follower) keep
     their rate.
+
+    A ``batch_size`` larger than the training rows is clamped to them (every step sees
+    every row), with a warning naming both numbers.
+    Non-finite floats (nan, inf) are refused, as in every fairnn settings model.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -70,16 +74,5 @@ class TrainConfig(BaseModel):
 
     @classmethod
     def make(cls, **kwargs: object) -> TrainConfig:
-        """Build a config, turning pydantic's error into a :class:`ConfigError`."""
-        try:
-            return cls(**kwargs)
-        except ValidationError as e:
-            raise ConfigError(format_validation_error(e, "training setting")) from None
-
-
-def format_validation_error(e: ValidationError, what: str) -> str:
-    lines = []
-    for err in e.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        lines.append(f"{what} {loc!r}: {err['msg']} (got {err.get('input')!r})")
-    return "; ".join(lines)
+        """Build a config; a bad value raises :class:`~fairnn.errors.ConfigError` (as ``cls()``)."""
+        return cls(**kwargs)

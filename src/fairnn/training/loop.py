@@ -221,6 +221,14 @@ def _forward(
 
 def make_sampler(data: TabularData, config: TrainConfig, gen: torch.Generator) -> Sampler:
     if config.sampler == "random":
+        if config.batch_size > len(data):
+            log.warning(
+                "batch_size %d is larger than the %d training rows; it is clamped to %d (each "
+                "step uses every row)",
+                config.batch_size,
+                len(data),
+                len(data),
+            )
         return RandomSampler(len(data), config.batch_size, gen, config.steps_per_epoch)
     n_cells = data.groups.n_groups * (2 if config.balance == "group_label" else 1)
     per_cell = config.per_cell or max(1, config.batch_size // n_cells)

@@ -8,6 +8,12 @@ parameters instead of a handful of small tensor operations per parameter. For th
 to floating-point rounding (``tests/test_training.py`` checks they agree), so a
 model trained with one differs from one trained with the other only by the drift
 that rounding causes over many steps.
+
+Constructing any ``torch.optim`` optimizer imports ``torch._dynamo`` (about 1 s of CPU,
+once per process): ``Optimizer.__init__`` calls ``add_param_group``, which torch wraps in
+``torch._disable_dynamo``, and ``step`` imports it again. torch 2.13 has no public switch
+that skips it for fused, foreach or per-parameter updates alike, and a plain torch loop pays
+the same (``benchmarks/startup.py``), so fairnn keeps torch's optimizers.
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ import numpy as np
 import torch
 
 from fairnn.experiments.reproductions import register
+from fairnn.validation import check_number
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,9 @@ def run_nnff(
     if_lam: float = 0.5,
 ) -> dict[str, Any]:
     """Algorithms 1–3 on Boston, every stage certified; returns a JSON-ready report."""
+    check_number(eps, "eps", gt=0, hint="the similarity radius")
+    check_number(draws, "draws", integer=True, ge=1)
+    check_number(epochs, "epochs", integer=True, ge=0)
     from fairnn.certify import certify_global, weighted_metric
     from fairnn.certify.metrics import nnff_boston_weights
     from fairnn.datasets import load_dataset
