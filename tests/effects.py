@@ -22,7 +22,10 @@ def paired_effect(better: Sequence[float], worse: Sequence[float], t_min: float)
     assert n >= 3, "a paired effect needs at least three seeds"
     mean = sum(diffs) / n
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
-    t = mean / (sd / math.sqrt(n)) if sd > 0 else math.copysign(math.inf, mean)
+    if sd > 0:
+        t = mean / (sd / math.sqrt(n))
+    else:  # every seed gave the same difference; none at all is no effect
+        t = math.copysign(math.inf, mean) if mean != 0 else 0.0
     assert t > t_min, (
         f"paired effect over {n} seeds: mean difference {mean:.4g}, t = {t:.2f} <= {t_min}; "
         f"differences {[round(d, 4) for d in diffs]}"

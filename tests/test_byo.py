@@ -19,6 +19,7 @@ from fairnn.errors import ConfigError, ModelFileError
 from fairnn.experiments.byo import audit_user_model, repair_user_model, user_splits
 from fairnn.methods import FittedModel
 from fairnn.nn.user import as_mlp, load_user_model
+from tests.effects import paired_effect
 from tests.synthetic import TanhNet, biased_arrays
 
 runner = CliRunner()
@@ -43,9 +44,10 @@ def _table(n=1500, seed=0):
 
 
 def _train_outside_fairnn(frame, layers):
-    """A plain PyTorch loop: what a practitioner already has."""
+    """A plain PyTorch loop: what a practitioner already has. ``layers()`` builds the layers
+    after seeding (built before, they took torch's unseeded start and changed every run)."""
     torch.manual_seed(0)
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers())
     X = torch.tensor(frame[COLS].to_numpy(), dtype=torch.float32)
     y = torch.tensor((frame["approved"] == "yes").to_numpy(), dtype=torch.float32)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
@@ -77,7 +79,7 @@ def user_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("byo")
     frame = _table()
     frame.to_csv(d / "loans.csv", index=False)
-    model = _train_outside_fairnn(frame, _mlp())
+    model = _train_outside_fairnn(frame, _mlp)
     save_file(model.state_dict(), str(d / "model.safetensors"))
     (d / "model.json").write_text(json.dumps(_spec(model)))
     return d, frame, model
@@ -123,9 +125,25 @@ def test_cli_repair_roc_and_runner_then_audit_the_saved_model(user_files, tmp_pa
                  *DATA, "--method", "runner", "--lam", "5", "--neuron_ratio", "0.5",
                  "--epochs", "3", "--out", tmp_path / "runner", "--json", "-q")  # fmt: skip
     assert res.exit_code == 0, res.output
-    rep = last_json(res.output)
-    assert rep["after"]["val"]["dp_gap_soft"] < rep["before"]["val"]["dp_gap_soft"]
+    assert "dp_gap_soft" in last_json(res.output)["after"]["val"]
     assert FittedModel.load(tmp_path / "runner").training["repair"]["method"] == "runner"
+
+
+def test_runner_repair_of_a_user_model_lowers_its_soft_gap(user_files):
+    """The repair above, over twelve seeds (each its own split), paired with the model before
+    it (tests/effects.py). Measured: the validation soft ΔDP falls by 0.005 ± 0.003 (1.5 %,
+    every seed; t = 4.5-5.9 over eight); with lam = 0 by 0.0003 ± 0.002 (t = 0.4)."""
+    _, frame, model = user_files
+    opts = {"label": "approved", "sensitive": "sex", "positive_label": "yes"}
+    before, after = [], []
+    for seed in range(12):
+        report, _ = repair_user_model(
+            model, frame, "runner", {"lam": 5, "neuron_ratio": 0.5}, train={"epochs": 3},
+            seed=seed, **opts,
+        )  # fmt: skip
+        before.append(report["before"]["val"]["dp_gap_soft"])
+        after.append(report["after"]["val"]["dp_gap_soft"])
+    paired_effect(after, before, t_min=3.0)
 
 
 def test_api_repair_of_a_module_in_memory(user_files):
@@ -147,7 +165,7 @@ def test_any_module_for_audit_and_roc_but_an_mlp_for_runner(user_files):
     with pytest.raises(ConfigError, match="TanhNet is a custom module"):
         repair_user_model(custom, frame, "runner", **opts)
     bn = _train_outside_fairnn(
-        frame, [nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1)]
+        frame, lambda: [nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1)]
     )
     assert audit_user_model(bn, frame, **opts)["rows"] == 300
     with pytest.raises(ConfigError, match=r"layer 1 \(BatchNorm1d\) is not supported"):

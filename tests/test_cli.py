@@ -118,10 +118,12 @@ def test_train_on_own_csv(tmp_path):
         "--sensitive",
         "gender",
         "--epochs",
-        "2",
+        "10",
         "--json",
     )
     assert r.exit_code == 0, r.output
+    # test accuracy over seeds 0-7 (80 test rows): 0.78-0.93 at 10 epochs; at 2 epochs
+    # 0.64-0.91, too close to this bound for one seed on another machine
     assert last_json(r.output)["metrics"]["test"]["accuracy"] > 0.6
 
     # two sensitive columns: their intersections are the groups; the audit reloads the same file

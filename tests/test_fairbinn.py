@@ -22,16 +22,32 @@ from fairnn.methods import Architecture, FittedModel, make_method
 from fairnn.methods.fairbinn import FairBiNNParams, fairness_loss
 from fairnn.nn import FairBiNNNet, build_network
 from fairnn.training import Batch, Plugin, TrainConfig, fit
+from tests.effects import paired_effect
 from tests.synthetic import synthetic_data
-from tests.test_methods_contract import QUICK, sample  # noqa: F401  (the contract's fixture)
+from tests.test_methods_contract import (  # noqa: F401  (the contract's fixtures)
+    GAP_CONFIG,
+    QUICK,
+    sample,
+    vanilla_metrics,
+)
 
-# per mode, a setting at which the mode reduces ΔDP on the contract's Adult sample
+# per mode, a setting at which the mode reduces ΔDP on the contract's Adult sample. The
+# adversary's lr is raised from 1e-3, at which adv lowered ΔDP by 0.04 ± 0.08 (t = 1.5 over
+# eight seeds). Measured: adv reaches its low ΔDP in about half the seeds by predicting
+# (nearly) the majority class (accuracy 0.745-0.76); with the follower's lr at 3e-4 it does
+# not, but lowers ΔDP by only 0.04 ± 0.045 (24 seeds). At 1e-3 every mode but reg predicts
+# the majority class.
 MODE_SETTINGS = {
     "reg": {"mode": "reg", "eta": 1.0},
     "bilevel": {"mode": "bilevel", "fairness_learning_rate": 3e-4},
-    "adv": {"mode": "adv", "fairness_learning_rate": 5e-4},
-    "hybrid": {"mode": "hybrid", "eta": 1.0, "fairness_learning_rate": 3e-4},
+    "adv": {"mode": "adv", "fairness_learning_rate": 5e-4, "adv_lr": 0.03},
+    "hybrid": {"mode": "hybrid", "eta": 1.0, "fairness_learning_rate": 3e-4, "adv_lr": 0.03},
 }
+# seeds the ΔDP check pairs with vanilla: an expected t of about 6 for the measured mean
+# paired difference / its sd (reg 5.5 over eight seeds; adv 2.1, bilevel 1.8, hybrid 1.8
+# over 16). Measured t: 12, 6.1, 6.6, 6.2 under MKL_CBWR=AUTO, COMPATIBLE, AVX2 and
+# ATEN_CPU_CAPABILITY=default alike.
+MODE_SEEDS = {"reg": 5, "adv": 8, "bilevel": 12, "hybrid": 12}
 ONE_STEP = TrainConfig(epochs=1, batch_size=600, select="last", progress=False)
 
 
@@ -250,7 +266,8 @@ def test_code_schedule_decays_both_learning_rates_every_50_epochs():
 
 # -- every mode: the contract, on the contract's Adult sample ---------------------------
 @pytest.mark.parametrize("mode", sorted(MODE_SETTINGS))
-def test_each_mode_passes_the_contract(mode, sample, tmp_path):  # noqa: F811
+def test_each_mode_passes_the_contract(mode, sample, vanilla_metrics, tmp_path):  # noqa: F811
+    """The contract's checks; ΔDP over seeds, paired with vanilla (tests/effects.py)."""
     train, val, test = sample
     params = MODE_SETTINGS[mode]
     a = make_method("fairbinn", **params).fit(train, val, config=QUICK, seed=7)
@@ -262,10 +279,13 @@ def test_each_mode_passes_the_contract(mode, sample, tmp_path):  # noqa: F811
     loaded = FittedModel.load(tmp_path / mode)
     assert isinstance(loaded.network, FairBiNNNet)
     assert np.array_equal(loaded.predict_proba(test), p) and loaded.params == a.params
-    cfg = TrainConfig(epochs=6, batch_size=256, progress=False)
-    base = make_method("vanilla").fit(train, val, config=cfg, seed=0).evaluate(test)
-    fair = make_method("fairbinn", **params).fit(train, val, config=cfg, seed=0).evaluate(test)
-    assert fair["dp_gap"] < base["dp_gap"], (mode, fair["dp_gap"], base["dp_gap"])
+    seeds = range(MODE_SEEDS[mode])
+    fair = [
+        make_method("fairbinn", **params).fit(train, val, config=GAP_CONFIG, seed=s).evaluate(test)
+        for s in seeds
+    ]
+    base = [vanilla_metrics(s)["dp_gap"] for s in seeds]
+    paired_effect([m["dp_gap"] for m in fair], base, t_min=3.0)
 
 
 def test_representation_adversary_and_eo_train():

@@ -20,6 +20,7 @@ from fairnn.errors import InvalidValueError  # noqa: E402
 from fairnn.interop import from_fairlearn, to_fairlearn  # noqa: E402
 from fairnn.metrics import GroupMetricFrame  # noqa: E402
 from fairnn.sklearn import FairClassifier  # noqa: E402
+from tests.effects import paired_effect  # noqa: E402
 from tests.synthetic import biased_arrays  # noqa: E402
 
 TINY = {"hidden": (16,), "epochs": 8, "batch_size": 64, "lr": 0.01, "random_state": 0}
@@ -98,19 +99,23 @@ def _task(n=800, seed=0):
 
 
 def test_threshold_optimizer_wraps_fairnn_estimators():
+    """Over three random states, paired with the plain estimator (tests/effects.py). Measured
+    over eight: ΔDP 0.345 ± 0.01 plain, 0.003 ± 0.005 thresholded (t = 91)."""
     X, y, a = _task()
-    # unfitted: ThresholdOptimizer clones and fits the fairnn estimator itself
-    to = ThresholdOptimizer(
-        estimator=FairClassifier(**TINY), constraints="demographic_parity",
-        predict_method="predict_proba", prefit=False,
-    )  # fmt: skip
-    to.fit(X, y, sensitive_features=a)
-    gap_to = demographic_parity_difference(
-        y, to.predict(X, sensitive_features=a, random_state=0), sensitive_features=a
-    )
-    plain = FairClassifier(**TINY).fit(X, y)
-    gap_plain = demographic_parity_difference(y, plain.predict(X), sensitive_features=a)
-    assert gap_plain > 0.2 and gap_to < 0.5 * gap_plain, (gap_plain, gap_to)
+    gaps_to, gaps_plain = [], []
+    for seed in range(3):
+        # unfitted: ThresholdOptimizer clones and fits the fairnn estimator itself
+        to = ThresholdOptimizer(
+            estimator=FairClassifier(**{**TINY, "random_state": seed}),
+            constraints="demographic_parity", predict_method="predict_proba", prefit=False,
+        )  # fmt: skip
+        to.fit(X, y, sensitive_features=a)
+        pred = to.predict(X, sensitive_features=a, random_state=seed)
+        gaps_to.append(demographic_parity_difference(y, pred, sensitive_features=a))
+        plain = FairClassifier(**{**TINY, "random_state": seed}).fit(X, y)
+        gaps_plain.append(demographic_parity_difference(y, plain.predict(X), sensitive_features=a))
+    assert min(gaps_plain) > 0.2, gaps_plain
+    paired_effect(gaps_to, gaps_plain, t_min=3.0)
     # prefit: a fairnn fairness method (gapreg) post-processed further
     fair = FairClassifier("gapreg", lam=1.0, **TINY).fit(X, y, sensitive_features=a)
     to2 = ThresholdOptimizer(

@@ -28,6 +28,7 @@ from fairnn.nn.trigger import (
     project_simplex,
 )
 from fairnn.training import TrainConfig
+from tests.effects import paired_effect
 
 QUICK = TrainConfig(epochs=2, batch_size=128, progress=False, select="last")
 
@@ -203,8 +204,17 @@ def test_contract_on_image_and_text(data, params, cfg, request, tmp_path):
     assert side["architecture"]["type"] == "reprogram"
     assert not np.array_equal(p, base.predict_proba(test)), "the trigger changes the scores"
     if data == "text":
-        before, after = base.evaluate(test)["dp_gap"], a.evaluate(test)["dp_gap"]
-        assert before > 0.5 and after < before - 0.05, (before, after)
+        # over 16 seeds, paired with each seed's own base (tests/effects.py): one seed's ΔDP
+        # after the trigger ranged from 0.0 to 0.93 (the bases' from 0.88 to 0.99); measured
+        # t = 6.0-7.2 under MKL_CBWR=AUTO, COMPATIBLE, AVX2 and ATEN_CPU_CAPABILITY=default
+        before, after = [], []
+        for seed in range(16):
+            fitted = make_method("reprogram", **params).fit(train, val, config=cfg, seed=seed)
+            own_base = FittedModel(fitted.network.base, fitted.features, fitted.groups)
+            before.append(own_base.evaluate(test)["dp_gap"])
+            after.append(fitted.evaluate(test)["dp_gap"])
+        assert min(before) > 0.5, before
+        paired_effect(after, before, t_min=3.0)
 
 
 # -- the Python API for a user's module, and bad input ---------------------------------------
@@ -284,7 +294,8 @@ def test_cli_repair_with_reprogram_and_tune_ratio(tmp_path):
     assert isinstance(loaded.network, TriggeredModel)
     n_train = loaded.training["reprogram"]["tuning_rows"]
     assert 0 < n_train < len(load_dataset("german", seed=0).train)
-    res = runner.invoke(app, ["repair", str(model), "--method", "reprogram", "--trigger", "soft"])
+    args = ["repair", str(model), "--method", "reprogram", "--trigger", "soft", "--overwrite"]
+    res = runner.invoke(app, args)
     assert res.exit_code == 2 and "trigger 'soft' does not go in front of tabular" in res.output
 
 
@@ -330,3 +341,20 @@ def test_multiclass_gaps_by_hand():
     # class rates by group: c0 1/3 vs 1/3, c1 2/3 vs 0, c2 0 vs 2/3 -> ΔDP mean 4/9
     assert out["dp_gap"] == pytest.approx(4 / 9)
     assert out["accuracy"] == pytest.approx(4 / 6)
+
+
+def test_multiclass_gaps_are_the_registry_kernels_where_every_cell_has_rows():
+    """The study averages over all n_classes and counts an empty (class, group) cell as rate
+    0; the registry's one-vs-rest kernels agree exactly wherever no cell is empty."""
+    from fairnn.experiments.reproductions.reprogramming import multiclass_gaps
+    from fairnn.metrics import dp_gap_ovr, eodds_gap_sum_ovr
+
+    rng = np.random.default_rng(0)
+    y = np.concatenate([np.tile(np.arange(4), 2), rng.integers(0, 4, 400)])
+    s = np.concatenate([np.repeat([0, 1], 4), rng.integers(0, 2, 400)])
+    pred = np.where(rng.random(y.shape[0]) < 0.6, y, rng.integers(0, 4, y.shape[0]))
+    out = multiclass_gaps(pred, y, s, 4)
+    assert out["dp_gap"] == dp_gap_ovr(y, pred, sensitive_features=s)
+    assert out["eodds_gap_sum"] == eodds_gap_sum_ovr(y, pred, sensitive_features=s)
+    # class 4 of 5 never occurs: the study still averages over 5 (its gaps count as 0)
+    assert multiclass_gaps(pred, y, s, 5)["dp_gap"] == pytest.approx(out["dp_gap"] * 4 / 5)

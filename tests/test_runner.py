@@ -19,6 +19,7 @@ from fairnn.nn import MLP
 from fairnn.nn.adversary import Adversary
 from fairnn.training import Batch, Forward, LoopState, TrainConfig
 from fairnn.training.adversarial import AdversarialPlugin
+from tests.effects import paired_effect
 from tests.synthetic import synthetic_data
 
 QUICK = TrainConfig(epochs=2, batch_size=128, select="last", progress=False)
@@ -76,31 +77,46 @@ def test_neuron_importance_ablation_scores_by_the_loss():
 
 
 def test_runner_reduces_neuron_and_output_gaps_vs_vanilla():
+    """Over three seeds, paired with vanilla (tests/effects.py). Measured over eight: the soft
+    ΔDP falls from 0.18 to 0.01 ± 0.005 (t = 92)."""
     data, val = synthetic_data(800, seed=0), synthetic_data(400, seed=1)
     cfg = TrainConfig(epochs=8, batch_size=200, select="last", progress=False)
-    base = make_method("vanilla").fit(data, val, config=cfg).evaluate(val)["dp_gap_soft"]
-    fair = make_method("runner", lam=5.0, neuron_ratio=0.5).fit(data, val, config=cfg)
-    assert fair.evaluate(val)["dp_gap_soft"] < base
+    runner = make_method("runner", lam=5.0, neuron_ratio=0.5)
+    seeds = range(3)
+    base = [make_method("vanilla").fit(data, val, config=cfg, seed=s) for s in seeds]
+    fair = [runner.fit(data, val, config=cfg, seed=s) for s in seeds]
+    gap = lambda m: m.evaluate(val)["dp_gap_soft"]  # noqa: E731
+    paired_effect([gap(m) for m in fair], [gap(m) for m in base], t_min=3.0)
 
 
 def test_repair_touches_only_selected_neurons():
+    """The repair of a trained model, at four seeds; its soft ΔDP paired with the model's
+    before the repair (tests/effects.py). Measured over eight seeds: 0.22 → 0.13 ± 0.01
+    (t = 30); with lam = 0, 0.22 → 0.22 (t = 0.4). (A 2-epoch base had a soft ΔDP of 0.009,
+    which lam = 0 fine-tuning raised to 0.07: too little to repair.)"""
     data, val = synthetic_data(600, seed=0), synthetic_data(300, seed=1)
-    fitted = make_method("vanilla").fit(data, val, config=QUICK, architecture={"hidden": [16, 16]})
-    before = {k: v.clone() for k, v in fitted.network.state_dict().items()}
-    gap_before = fitted.evaluate(val)["dp_gap_soft"]
+    base_cfg = TrainConfig(epochs=8, batch_size=100, lr=1e-2, select="last", progress=False)
     cfg = TrainConfig(epochs=3, batch_size=100, lr=1e-2, select="last", progress=False)
-    repaired = make_method("runner", lam=10.0, neuron_ratio=0.25).repair(
-        fitted, data, val, config=cfg
-    )
-    after = repaired.network.state_dict()
-    # the output layer is frozen
-    assert torch.equal(after["output.weight"], before["output.weight"])
-    touched = repaired.training["repair"]["neurons_touched"]
-    for li, n_touched in enumerate(touched):
-        w0, w1 = before[f"hidden_layers.{li}.weight"], after[f"hidden_layers.{li}.weight"]
-        changed = (w0 != w1).any(1)
-        assert 0 < int(changed.sum()) <= n_touched < 16
-    assert repaired.evaluate(val)["dp_gap_soft"] < gap_before
+    gaps_before, gaps_after = [], []
+    for seed in range(4):
+        fitted = make_method("vanilla").fit(
+            data, val, config=base_cfg, architecture={"hidden": [16, 16]}, seed=seed
+        )
+        before = {k: v.clone() for k, v in fitted.network.state_dict().items()}
+        gaps_before.append(fitted.evaluate(val)["dp_gap_soft"])
+        repaired = make_method("runner", lam=10.0, neuron_ratio=0.25).repair(
+            fitted, data, val, config=cfg, seed=seed
+        )
+        gaps_after.append(repaired.evaluate(val)["dp_gap_soft"])
+        after = repaired.network.state_dict()
+        # the output layer is frozen
+        assert torch.equal(after["output.weight"], before["output.weight"])
+        touched = repaired.training["repair"]["neurons_touched"]
+        for li, n_touched in enumerate(touched):
+            w0, w1 = before[f"hidden_layers.{li}.weight"], after[f"hidden_layers.{li}.weight"]
+            changed = (w0 != w1).any(1)
+            assert 0 < int(changed.sum()) <= n_touched < 16
+    paired_effect(gaps_after, gaps_before, t_min=3.0)
 
 
 def test_repair_a_users_sequential_module():
@@ -226,7 +242,9 @@ def test_cli_repair_of_a_saved_vanilla_model(tmp_path):
     )
     assert r.exit_code == 0, r.output
     rep = json.loads(r.stdout.strip().splitlines()[-1])
-    assert rep["after"]["test"]["dp_gap"] < rep["before"]["test"]["dp_gap"]
+    # one seed (a seed costs 10 s here); measured at seeds 0-3: ΔDP 0.17-0.22 before, 0.022-0.034
+    # after (at most 0.17 of before), so half of before holds with a wide margin
+    assert rep["after"]["test"]["dp_gap"] < 0.5 * rep["before"]["test"]["dp_gap"], rep
     fixed = FittedModel.load(tmp_path / "fixed")
     assert fixed.method == "runner" and fixed.training["repaired_from"]["method"] == "vanilla"
     assert np.isclose(fixed.training["repair"]["params"]["lam"], 5.0)

@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.metrics import dp_gap
 from fairnn.sklearn import FairClassifier
+from tests.effects import paired_effect
 from tests.synthetic import biased_arrays
 
 TINY = {"hidden": (16,), "epochs": 5, "batch_size": 64, "lr": 0.01, "random_state": 0}
@@ -85,22 +86,27 @@ def test_method_params_are_estimator_params():
 
 
 def test_fit_on_dataframes_reduces_the_gap_and_keeps_labels():
+    """Over four random states, paired with the plain estimator (tests/effects.py): a lower
+    ΔDP, and an accuracy above the majority rate (0.70). Measured over eight: ΔDP 0.10 ± 0.04
+    against 0.42 ± 0.015, accuracy 0.77 ± 0.02. At lam = 3 every seed predicted "yes" for
+    every row: ΔDP 0 at the majority rate, which the old single-seed check accepted."""
     X, y, a = _data()
-    plain = FairClassifier(**{**TINY, "epochs": 10}).fit(X, y, sensitive_features=a)
-    fair = FairClassifier("gapreg", lam=3.0, **{**TINY, "epochs": 10}).fit(
-        X, y, sensitive_features=a
-    )
-    assert list(fair.classes_) == ["no", "yes"] and set(fair.predict(X)) <= {"no", "yes"}
-    assert list(fair.feature_names_in_) == ["f0", "f1", "f2", "f3"]
-    assert fair.groups_ == ("f", "m")
-    proba = fair.predict_proba(X)
+    plain, fair = [], []
+    for seed in range(4):
+        cfg = {**TINY, "epochs": 10, "random_state": seed}
+        plain.append(FairClassifier(**cfg).fit(X, y, sensitive_features=a))
+        fair.append(FairClassifier("gapreg", lam=0.85, **cfg).fit(X, y, sensitive_features=a))
+    est = fair[0]
+    assert list(est.classes_) == ["no", "yes"] and set(est.predict(X)) == {"no", "yes"}
+    assert list(est.feature_names_in_) == ["f0", "f1", "f2", "f3"]
+    assert est.groups_ == ("f", "m")
+    proba = est.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.allclose(proba.sum(1), 1)
-    gap = {
-        k: dp_gap(y == "yes", m.predict(X) == "yes", sensitive_features=a)
-        for k, m in (("plain", plain), ("fair", fair))
-    }
-    assert gap["fair"] < 0.5 * gap["plain"], gap
-    assert 0.6 < fair.score(X, y) <= 1.0
+    gap = lambda m: dp_gap(y == "yes", m.predict(X) == "yes", sensitive_features=a)  # noqa: E731
+    paired_effect([gap(m) for m in fair], [gap(m) for m in plain], t_min=3.0)
+    majority = max((y == "yes").mean(), (y == "no").mean())
+    # paired_effect(lower, higher): the accuracy is above the majority rate
+    paired_effect([majority] * len(fair), [m.score(X, y) for m in fair], t_min=3.0)
 
 
 @pytest.mark.parametrize("seed", range(4))

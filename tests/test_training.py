@@ -8,6 +8,7 @@ import torch
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.nn import MLP, MLPConfig, build_network
 from fairnn.training import BalancedSampler, Plugin, RandomSampler, TrainConfig, fit
+from tests.effects import paired_effect
 from tests.synthetic import synthetic_data
 
 
@@ -64,11 +65,14 @@ def test_fit_learns_and_is_deterministic():
     r2 = fit(model(3), train, val, cfg, seed=3)
     for a, b in zip(r1.model.state_dict().values(), r2.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    losses = [h["val_loss"] for h in r1.history]
-    assert losses[-1] < losses[0]
     # seeding decides the result: another seed gives other weights
     r3 = fit(model(3), train, val, cfg, seed=4)
     assert not torch.equal(r3.model.output.weight, r1.model.output.weight)
+    # it learns: the validation loss falls from the first epoch to the last, over three
+    # seeds (tests/effects.py). Measured over eight: by 0.051 ± 0.010 (t = 14)
+    runs = [r1, r3, fit(model(5), train, val, cfg, seed=5)]
+    last, first = ([r.history[i]["val_loss"] for r in runs] for i in (-1, 0))
+    paired_effect(last, first, t_min=3.0)
 
 
 def test_selection_keeps_best_epoch_and_early_stops():

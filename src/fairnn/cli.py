@@ -976,7 +976,7 @@ def certify(
 
     Your own PyTorch MLP: --model-file model.safetensors [--arch model.json] --data ...
     """
-    from fairnn.certify.api import certify_model
+    from fairnn.certify.command import certify_model
     from fairnn.certify.metrics import parse_weights
     from fairnn.errors import ModelFileError
     from fairnn.experiments.audit import model_splits

@@ -21,7 +21,7 @@ import os
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import nn
@@ -29,9 +29,8 @@ from torch import nn
 import fairnn
 from fairnn.atomic import atomic_directory, check_target
 from fairnn.errors import ConfigError
-from fairnn.methods.decision import DecisionRule, GroupThresholds
+from fairnn.methods.decision import DecisionRule, ThresholdModule
 from fairnn.methods.fitted import FittedModel
-from fairnn.methods.roc import RejectOption
 
 Format = Literal["torchscript", "onnx"]
 FILES = {"torchscript": "model.torchscript", "onnx": "model.onnx"}
@@ -39,49 +38,9 @@ SIDECAR = "export.json"
 EXPORT_FILES = (*FILES.values(), SIDECAR)
 
 
-class _Threshold(nn.Module):
-    def __init__(self, threshold: float) -> None:
-        super().__init__()
-        self.register_buffer("threshold", torch.tensor(float(threshold), dtype=torch.float64))
-
-    def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        return (p > self.threshold).long()
-
-
-class _GroupThresholds(nn.Module):
-    def __init__(self, thresholds: Any) -> None:
-        super().__init__()
-        self.register_buffer("thresholds", torch.as_tensor(thresholds, dtype=torch.float64))
-
-    def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        return (p > self.thresholds[s]).long()
-
-
-class _RejectOption(nn.Module):
-    def __init__(self, rule: RejectOption) -> None:
-        super().__init__()
-        for name in ("theta", "threshold"):
-            self.register_buffer(name, torch.tensor(getattr(rule, name), dtype=torch.float64))
-        self.register_buffer("privileged", torch.tensor(rule.privileged, dtype=torch.long))
-
-    def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        base = (p > self.threshold).long()
-        critical = torch.maximum(p, 1.0 - p) <= self.theta
-        return torch.where(critical, (s != self.privileged).long(), base)
-
-
 def decision_module(rule: DecisionRule | None, threshold: float) -> nn.Module:
-    """The torch twin of a decision rule (same float64 comparisons as its numpy ``decide``)."""
-    if rule is None:
-        return _Threshold(threshold)
-    if isinstance(rule, GroupThresholds):
-        return _GroupThresholds(rule.thresholds)
-    if isinstance(rule, RejectOption):
-        return _RejectOption(rule)
-    raise ConfigError(
-        f"the decision rule {rule.kind!r} has no export yet; exportable rules: one threshold, "
-        "group_thresholds, reject_option"
-    )
+    """The torch twin of a decision rule (:meth:`DecisionRule.as_module`; no rule: one threshold)."""
+    return ThresholdModule(threshold) if rule is None else rule.as_module()
 
 
 class ExportModule(nn.Module):

@@ -50,10 +50,11 @@ from fairnn.metrics.bootstrap import bootstrap_counts
 from fairnn.metrics.registry import METRICS
 from fairnn.validation import check_number
 
-#: metrics that read only predictions (every row counts)
-UNLABELLED_METRICS = ("dp_gap", "dp_ratio", "dp_gap_soft")
-#: metrics that need the true label (labelled rows only)
-LABELLED_METRICS = (
+#: the metrics a log is monitored for, in report order
+MONITORED = (
+    "dp_gap",
+    "dp_ratio",
+    "dp_gap_soft",
     "accuracy",
     "balanced_accuracy",
     "auc",
@@ -65,6 +66,10 @@ LABELLED_METRICS = (
     "fpr_gap",
     "eodds_gap_sum_soft",
 )
+#: metrics that read only predictions (every row counts)
+UNLABELLED_METRICS = tuple(m for m in MONITORED if not METRICS[m].needs_label)
+#: metrics that need the true label (labelled rows only)
+LABELLED_METRICS = tuple(m for m in MONITORED if METRICS[m].needs_label)
 GAPS = tuple(
     m
     for m in (*UNLABELLED_METRICS, *LABELLED_METRICS)
@@ -578,7 +583,7 @@ def _window_metrics(
     cells: pd.DataFrame, names: list[str], labelled: bool, n_resamples: int, confidence: float,
     threshold: float, seed: int,
 ) -> dict[str, tuple[Any, np.ndarray]]:  # fmt: skip
-    wanted = [m for m in names if (m in LABELLED_METRICS) == labelled]
+    wanted = [m for m in names if METRICS[m].needs_label == labelled]
     rows = cells[cells["label"] != UNKNOWN] if labelled else cells
     if not wanted or rows.empty or rows["group"].nunique() < 2:
         return {}

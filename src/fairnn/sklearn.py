@@ -45,9 +45,6 @@ from fairnn.validation import check_number
 
 __all__ = ["FairClassifier", "InvalidTypeError", "NotFittedError"]
 
-#: methods that read no group information, so they may train without sensitive_features
-GROUP_FREE_METHODS = ("vanilla",)
-
 
 class NotFittedError(FairnnError, sklearn.exceptions.NotFittedError):
     """The estimator is used before ``fit``: a fairnn error and scikit-learn's ``NotFittedError``."""
@@ -173,7 +170,7 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         if sensitive_features is not None:
             return encode_sensitive(sensitive_features, n)
-        if get_method(self.method).name not in GROUP_FREE_METHODS:
+        if get_method(self.method).needs_groups:
             raise ConfigError(
                 f"method {self.method!r} needs the groups: fit(X, y, sensitive_features=A). In a "
                 "Pipeline or GridSearchCV, enable metadata routing (sklearn.set_config("

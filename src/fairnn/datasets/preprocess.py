@@ -36,6 +36,7 @@ import torch
 
 from fairnn.datasets.core import Feature, FeatureMeta, GroupInfo, TabularData, Task
 from fairnn.errors import ColumnError, ConfigError, InvalidValueError
+from fairnn.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ Scaling = Literal["standard", "minmax"]
 PREPROCESSOR_TYPE = "fairnn.preprocessor.tabular"
 RUNNER_TYPE = "fairnn.preprocessor.runner_adult"
 FORMAT_VERSION = 1
+#: preprocessor classes by the ``type`` their ``to_dict()`` writes (:func:`preprocessor_from_dict`)
+PREPROCESSORS: Registry[type[Any]] = Registry("preprocessor type")
 
 #: Numeric columns with whole-number values and at most this many distinct values are
 #: treated as categorical by the automatic detection (two values -> binary).
@@ -255,6 +258,7 @@ class ColumnState:
         ]
 
 
+@PREPROCESSORS.register(PREPROCESSOR_TYPE)
 class Preprocessor:
     """The ``clean`` preprocessing: schema from the whole frame, statistics from train only.
 
@@ -413,13 +417,17 @@ class Preprocessor:
         """Column kinds, category sets, group labels and label values from the whole frame.
 
         Constant feature columns (one value, or all missing) carry no information and
-        are dropped with a warning; a text column that also holds numbers is encoded as
-        categorical with a warning.
+        are dropped with a warning when the features are inferred from the table; an
+        explicit ``features=[...]`` list (a recipe's fixed input layout, as a paper's
+        network expects it) is kept as given. A text column that also holds numbers is
+        encoded as categorical with a warning.
         """
         if len(frame) == 0:
             raise InvalidValueError("cannot fit a preprocessor on a frame with no rows")
         cols = self.feature_columns(frame)
-        constant = [c for c in cols if frame[c].nunique(dropna=False) <= 1]
+        constant = []
+        if self.requested_features is None:
+            constant = [c for c in cols if frame[c].nunique(dropna=False) <= 1]
         if constant:
             log.warning(
                 "dropping %d constant feature column(s), which carry no information: %s",
@@ -898,6 +906,7 @@ def standard_scaler_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
+@PREPROCESSORS.register(RUNNER_TYPE)
 class RunnerAdultPreprocessor:
     """Fair Mixup / RUNNER's 120-feature Adult encoding (``dataset.py`` of Ace0001/RUNNER,
     itself from chingyaoc/fair-mixup and IBM SenSR), reproduced column for column.
@@ -1063,12 +1072,7 @@ class RunnerAdultPreprocessor:
 
 
 def preprocessor_from_dict(d: dict[str, Any]) -> Preprocessor | RunnerAdultPreprocessor:
-    """Rebuild any fairnn preprocessor from its ``to_dict()`` form."""
-    kind = d.get("type")
-    if kind == PREPROCESSOR_TYPE:
-        return Preprocessor.from_dict(d)
-    if kind == RUNNER_TYPE:
-        return RunnerAdultPreprocessor.from_dict(d)
-    raise ConfigError(
-        f"unknown preprocessor type {kind!r}; expected {PREPROCESSOR_TYPE!r} or {RUNNER_TYPE!r}"
-    )
+    """Rebuild any fairnn preprocessor from its ``to_dict()`` form (its class in
+    :data:`PREPROCESSORS`, by ``type``)."""
+    pre: Preprocessor | RunnerAdultPreprocessor = PREPROCESSORS.get(str(d.get("type"))).from_dict(d)
+    return pre

@@ -23,7 +23,6 @@ protocol, :mod:`fairnn.experiments.protocols`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +42,7 @@ from fairnn.datasets.splits import (
     stratified_indices,
 )
 from fairnn.errors import ColumnError, ConfigError, DatasetError
+from fairnn.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -63,32 +63,22 @@ class RecipeOptions:
 
 
 Recipe = Callable[[pd.DataFrame, DatasetSpec, RecipeOptions], Splits]
-_RECIPES: dict[str, Recipe] = {}
+#: every recipe by name
+RECIPES: Registry[Recipe] = Registry("recipe", cutoff=0.5)
 
 
 def register_recipe(name: str, *, replace: bool = False) -> Callable[[Recipe], Recipe]:
     """Decorator: register ``fn(frame, spec, options) -> Splits`` as recipe ``name``."""
-
-    def deco(fn: Recipe) -> Recipe:
-        if name in _RECIPES and not replace:
-            raise ConfigError(f"recipe {name!r} is already registered")
-        _RECIPES[name] = fn
-        return fn
-
-    return deco
+    return RECIPES.register(name, replace=replace)
 
 
 def list_recipes() -> list[str]:
-    return sorted(_RECIPES)
+    return RECIPES.names()
 
 
 def get_recipe(name: str) -> Recipe:
     """The recipe registered as ``name``; an unknown name raises with the known ones."""
-    if name in _RECIPES:
-        return _RECIPES[name]
-    close = difflib.get_close_matches(str(name), list(_RECIPES), n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"unknown recipe {name!r}.{hint} Known recipes: {', '.join(list_recipes())}.")
+    return RECIPES.get(name)
 
 
 def recipe_doc(name: str) -> str:

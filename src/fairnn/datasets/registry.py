@@ -13,7 +13,6 @@ per-dataset choices are documented in ``docs/datasets.md`` and in each spec's ``
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import pandas as pd
 from fairnn.datasets.core import Task
 from fairnn.datasets.files import DataFile
 from fairnn.errors import DatasetError
+from fairnn.registry import Registry
 
 Source = str | os.PathLike[str] | BinaryIO
 Parser = Callable[[Mapping[str, Source]], pd.DataFrame]
@@ -117,33 +117,29 @@ class DatasetSpec:
         }
 
 
-_REGISTRY: dict[str, DatasetSpec] = {}
+#: every dataset fairnn knows by name (looked up case- and space-insensitively)
+DATASETS: Registry[DatasetSpec] = Registry(
+    "dataset",
+    error=DatasetError,
+    normalize=lambda name: name.strip().lower(),
+    advice="For your own data use fairnn.datasets.from_frame(df, label=..., sensitive=...).",
+    cutoff=0.5,
+)
 
 
 def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> DatasetSpec:
     """Add ``spec`` to the registry (``replace=True`` to overwrite an entry)."""
-    if spec.name in _REGISTRY and not replace:
-        raise DatasetError(f"dataset {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return DATASETS.register(spec.name, spec, replace=replace)
 
 
 def list_datasets() -> list[str]:
     """Names of the registered datasets, sorted."""
-    return sorted(_REGISTRY)
+    return DATASETS.names()
 
 
 def get_spec(name: str) -> DatasetSpec:
     """The spec of dataset ``name``; an unknown name raises with the known names and a close match."""
-    key = str(name).strip().lower()
-    if key in _REGISTRY:
-        return _REGISTRY[key]
-    close = difflib.get_close_matches(key, list(_REGISTRY), n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise DatasetError(
-        f"unknown dataset {name!r}.{hint} Known datasets: {', '.join(list_datasets())}. "
-        "For your own data use fairnn.datasets.from_frame(df, label=..., sensitive=...)."
-    )
+    return DATASETS.get(name)
 
 
 # ---------------------------------------------------------------------------

@@ -75,8 +75,8 @@ def repair_fitted(
     runtime = runtime or {}
     cls = get_method(method)
     params = dict(params or {})
-    if "mode" in cls.Params.model_fields:
-        params.setdefault("mode", mode)
+    if cls.notion_param in cls.Params.model_fields:  # the notion goes where the method reads it
+        params.setdefault(cls.notion_param, mode)
     repairer = cls(**params)
     recipe = fitted.dataset.get("recipe", "clean")
     values = {**protocol(recipe, mode, cls.name), **(train or {}), **runtime}

@@ -25,8 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fairnn.experiments.tables import LABELS  # noqa: E402
+from fairnn.notion import NOTIONS, Notion  # noqa: E402
 
-GAPS = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
 UTILITIES = ("ap", "accuracy")
 TABLE_METRICS = ("accuracy", "ap", "dp_gap", "eodds_gap_sum")
 
@@ -181,7 +181,7 @@ def write_report(runs: list[dict[str, Any]], out: str | Path, split: str = "test
     summary: dict[str, Any] = {}
     groups = sorted({(c["dataset"], c["mode"]) for c in configs})
     for dataset, mode in groups:
-        gap = GAPS.get(mode, "dp_gap")
+        gap = (Notion(mode) if mode in NOTIONS else Notion.DP).gap_metric
         group = [c for c in configs if c["dataset"] == dataset and c["mode"] == mode]
         title = f"{dataset}, {mode.upper()}"
         figs, hv_rows = [], []

@@ -20,6 +20,7 @@ from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import Constraint, RunSpec
 from fairnn.methods.base import Architecture, Method, get_method, validate_model
 from fairnn.methods.fitted import FittedModel, check_out
+from fairnn.notion import NOTIONS
 from fairnn.training.config import TrainConfig
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv", ".txt", ".gz")
@@ -175,7 +176,7 @@ def resolve_mode(method: str, mode: str, params: dict[str, Any]) -> tuple[str, d
     params = dict(params)
     fields = cls.Params.model_fields
     notion_key = cls.notion_param if cls.notion_param in fields else None
-    if mode in ("dp", "eo"):
+    if mode in NOTIONS:
         return (params.get(notion_key, mode) if notion_key else mode), params
     if cls.notion_param != "mode" and "mode" in fields:
         params["mode"] = mode
@@ -217,6 +218,8 @@ def _base_model(
             _BASES.popitem(last=False)
     _BASES.move_to_end(key)
     fitted, data = _BASES[key]
+    # repair leaves its input alone but may keep its network (ROC's rule, a trigger in front of
+    # it), and callers may move or change the model they get: hand out a copy, not the cache's
     fitted = copy.deepcopy(fitted)
     fitted.method, fitted.params = method.name, method.params.model_dump(mode="json")
     return fitted, data

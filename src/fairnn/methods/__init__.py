@@ -1,4 +1,4 @@
-"""Fairness methods behind one interface and one registry.
+"""Fairness methods behind one interface and one registry (:data:`METHODS`).
 
 Importing this package registers every built-in method.
 """
@@ -20,6 +20,7 @@ from fairnn.methods import (  # noqa: F401  (registration)
     vanilla,
 )
 from fairnn.methods.base import (
+    METHODS,
     Architecture,
     Method,
     MethodParams,
@@ -31,6 +32,7 @@ from fairnn.methods.base import (
 from fairnn.methods.fitted import FittedModel
 
 __all__ = [
+    "METHODS",
     "Architecture",
     "FittedModel",
     "Method",

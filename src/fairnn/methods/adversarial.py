@@ -22,7 +22,7 @@ from fairnn.datasets.core import TabularData
 from fairnn.methods.base import Method, MethodParams, register
 from fairnn.nn.adversary import Adversary
 from fairnn.training.adversarial import AdversarialPlugin
-from fairnn.training.loop import Plugin
+from fairnn.training.hooks import Plugin
 
 
 class AdversarialParams(MethodParams):
@@ -38,16 +38,15 @@ class AdversarialParams(MethodParams):
 
 
 @register
-class AdversarialDebiasing(Method):
+class AdversarialDebiasing(Method[AdversarialParams]):
     """Adversarial debiasing with the projected update (Zhang et al., AIES 2018)."""
 
     name = "adversarial"
     aliases = ("adv", "Adversarial")
     stage = "in"
-    Params = AdversarialParams
     paper = "Zhang, Lemoine & Mitchell, Mitigating Unwanted Biases with Adversarial Learning, AIES 2018, §3-4"
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
-        p: AdversarialParams = self.params  # type: ignore[assignment]
+        p = self.params
         adversary = Adversary(n_groups=train.groups.n_groups, mode=p.mode, hidden=p.adv_hidden)
         return [AdversarialPlugin(adversary, alpha=p.lam, lr=p.adv_lr, projection=p.projection)]

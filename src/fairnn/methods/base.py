@@ -7,13 +7,18 @@ model trains on (pre-processing: resampled rows or sample weights),
 ``build_network`` makes the model, ``plugins`` adds loss terms, optimizers and
 hooks to the one training loop (in-processing), and ``finish`` may wrap the
 trained model (post-processing). A method overrides only the steps it needs.
+
+``Method`` is generic over its parameters: ``class GapReg(Method[GapRegParams])`` sets
+``Params`` and types ``self.params``. Methods live in :data:`METHODS`, a
+:class:`~fairnn.registry.Registry` (with aliases) that :func:`register` fills.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-from typing import Any, ClassVar, Literal
+from dataclasses import replace
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,8 +28,10 @@ from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.methods.fitted import FittedModel
 from fairnn.nn.mlp import MLP
+from fairnn.registry import Registry
 from fairnn.training.config import TrainConfig
-from fairnn.training.loop import Plugin, fit
+from fairnn.training.hooks import Plugin
+from fairnn.training.loop import fit
 from fairnn.validation import ConfigModel, check_seed, config_errors
 
 Stage = Literal["pre", "in", "post"]
@@ -63,13 +70,13 @@ class Architecture(ConfigModel, what="architecture"):
         raise ValueError(f"unknown architecture {v!r}{hint}; known: {', '.join(known)}")
 
 
-#: other names :func:`fairnn.nn.registry.network_for_data` accepts for ``preact_resnet``
+#: other names :func:`fairnn.nn.factory.network_for_data` accepts for ``preact_resnet``
 ARCHITECTURE_ALIASES = ("resnet", "resnet18")
 
 
 def architecture_types() -> tuple[str, ...]:
     """The values of ``Architecture.type``: ``mlp`` (tabular default), then image and text nets."""
-    from fairnn.nn.registry import IMAGE_ARCHITECTURES, TEXT_ARCHITECTURES
+    from fairnn.nn.factory import IMAGE_ARCHITECTURES, TEXT_ARCHITECTURES
 
     return tuple(dict.fromkeys(("mlp", *IMAGE_ARCHITECTURES, *TEXT_ARCHITECTURES)))
 
@@ -80,23 +87,41 @@ def validate_model(model_cls: type[BaseModel], values: dict[str, Any], what: str
         return model_cls.__pydantic_validator__.validate_python(values)
 
 
-class Method:
-    """Base class of every fairness method."""
+P = TypeVar("P", bound=MethodParams)
+
+
+class Method(Generic[P]):
+    """Base class of every fairness method; ``P`` is its parameter model (``Params``)."""
 
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     stage: ClassVar[Stage]
+    #: the parameter model; set from ``Method[XParams]`` when a subclass does not name it
     Params: ClassVar[type[MethodParams]] = MethodParams
     paper: ClassVar[str] = ""
     #: whether :meth:`repair` can act on an already-trained model (post-processing and
     #: neuron repair); by default exactly the ``post`` methods can.
     can_repair: ClassVar[bool | None] = None
+    #: whether training reads the sensitive attribute (the scikit-learn estimator then
+    #: requires ``sensitive_features``); only plain training does not.
+    needs_groups: ClassVar[bool] = True
     #: parameters a paper's command line passes to every method (RUNNER's ``--lam``,
     #: ``--neuron_ratio``) that this method does not use: accepted with a warning.
     ignored_params: ClassVar[tuple[str, ...]] = ()
     #: the parameter that receives a run's fairness notion (``--mode dp|eo``); a method
     #: whose own ``mode`` means something else (FairBiNN's training mode) names another.
     notion_param: ClassVar[str] = "mode"
+    params: P
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Params" in cls.__dict__:
+            return
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            if get_origin(base) is Method:
+                (params,) = get_args(base)
+                if isinstance(params, type) and issubclass(params, MethodParams):
+                    cls.Params = params
 
     @classmethod
     def repairs(cls) -> bool:
@@ -127,7 +152,7 @@ class Method:
 
             return RandomReLUFeatures.for_data(train, architecture.width or 1000)
         if getattr(train, "modality", "tabular") != "tabular":
-            from fairnn.nn.registry import network_for_data
+            from fairnn.nn.factory import network_for_data
 
             return network_for_data(
                 train,
@@ -170,6 +195,9 @@ class Method:
     ) -> FittedModel:
         """Apply the method to an already-trained model and return the repaired model.
 
+        The repaired model is always a new :class:`FittedModel`; ``fitted`` (its network's
+        weights and flags, and its attributes) is left as it was. It may share modules that
+        the repair does not change (the frozen network under a decision rule or a trigger).
         The default (post-processing methods) runs :meth:`finish` on ``fitted``;
         repair methods that fine-tune (RUNNER) override this.
         """
@@ -179,7 +207,8 @@ class Method:
                 f"method {self.name!r} trains a model from scratch ({self.stage}-processing) and "
                 f"cannot repair a trained one; methods that can: {able}"
             )
-        return self.finish(fitted, train, val)
+        repaired = self.finish(fitted, train, val)
+        return replace(repaired) if repaired is fitted else repaired
 
     # -- the template -------------------------------------------------------
     def fit(
@@ -275,34 +304,28 @@ def check_training_data(data: TabularData, split: str) -> None:
 
 
 # -- registry ---------------------------------------------------------------
-_REGISTRY: dict[str, type[Method]] = {}
-_ALIASES: dict[str, str] = {}
+#: every method by name and alias
+METHODS: Registry[type[Method[Any]]] = Registry("method")
 
 
-def register(cls: type[Method]) -> type[Method]:
+M = TypeVar("M", bound=type[Method[Any]])
+
+
+def register(cls: M) -> M:
     """Class decorator: make a method available by its name and aliases."""
-    for key in (cls.name, *cls.aliases):
-        if key in _REGISTRY or key in _ALIASES:
-            raise RuntimeError(f"method name {key!r} is registered twice")
-    _REGISTRY[cls.name] = cls
-    for alias in cls.aliases:
-        _ALIASES[alias] = cls.name
+    METHODS.register(cls.name, cls, aliases=cls.aliases)
     return cls
 
 
-def get_method(name: str) -> type[Method]:
-    key = _ALIASES.get(name, name)
-    if key not in _REGISTRY:
-        names = sorted([*_REGISTRY, *_ALIASES])
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown method {name!r}.{hint} Known methods: {', '.join(names)}")
-    return _REGISTRY[key]
+def get_method(name: str) -> type[Method[Any]]:
+    """The method class registered as ``name`` (or an alias); unknown names raise ConfigError."""
+    return METHODS.get(name)
 
 
-def make_method(name: str, **params: Any) -> Method:
+def make_method(name: str, **params: Any) -> Method[Any]:
     return get_method(name)(**params)
 
 
-def list_methods() -> list[type[Method]]:
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+def list_methods() -> list[type[Method[Any]]]:
+    """The registered method classes, sorted by name."""
+    return [cls for _, cls in METHODS.items()]

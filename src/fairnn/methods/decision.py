@@ -4,36 +4,45 @@ The default rule is one threshold for everyone (``ŷ = 1[p > 0.5]``). Post-proce
 methods that act on decisions rather than on the network (reject-option
 classification, per-group thresholds) attach a :class:`DecisionRule` to the
 :class:`~fairnn.methods.fitted.FittedModel`; it is saved in the model's JSON
-sidecar under ``"decision"`` and rebuilt on load from :data:`DECISION_RULES`.
+sidecar under ``"decision"`` and rebuilt on load from :data:`DECISION_RULES`, where
+:func:`register_rule` puts every rule class under its ``kind``.
 A rule that reads the group (``needs_groups``) makes ``predict`` require ``s``.
+Each rule also has a torch twin, :meth:`DecisionRule.as_module` (``(p, s) -> decision``
+with the same float64 comparisons as ``decide``), which :mod:`fairnn.export` puts
+into exported models; :class:`ThresholdModule` is the twin of the default rule.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
+import torch
+from torch import nn
 
-from fairnn.errors import InvalidValueError, ModelFileError
+from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
+from fairnn.registry import Registry
 from fairnn.validation import check_number
-
-DECISION_RULES: dict[str, type[DecisionRule]] = {}
 
 
 class DecisionRule:
-    """Base class: subclasses set ``kind`` and implement ``decide``, ``to_dict``, ``from_dict``."""
+    """Base class: subclasses set ``kind`` and implement ``decide``, ``to_dict``,
+    ``from_dict`` and ``as_module``, and are registered with :func:`register_rule`."""
 
     kind: ClassVar[str]
     needs_groups: ClassVar[bool] = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "kind" in cls.__dict__:
-            DECISION_RULES[cls.kind] = cls
-
     def decide(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """0/1 decisions (int64) for ``scores``; ``groups`` are integer group ids."""
         raise NotImplementedError
+
+    def as_module(self) -> nn.Module:
+        """The torch twin of :meth:`decide`: ``forward(p, s)`` on float64 probabilities ``p``
+        and int64 group ids ``s`` returns the int64 decisions."""
+        raise ConfigError(
+            f"the decision rule {self.kind!r} has no export yet; exportable rules: one "
+            f"threshold, {', '.join(DECISION_RULES.names())}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -43,14 +52,41 @@ class DecisionRule:
         raise NotImplementedError
 
 
+R = TypeVar("R", bound=type[DecisionRule])
+#: every decision rule class by its ``kind`` (the sidecar's ``decision.kind``)
+DECISION_RULES: Registry[type[DecisionRule]] = Registry("decision rule", error=ModelFileError)
+
+
+def register_rule(cls: R) -> R:
+    """Class decorator: model files name the rule by ``cls.kind``."""
+    DECISION_RULES.register(cls.kind, cls)
+    return cls
+
+
 def rule_from_dict(d: dict[str, Any]) -> DecisionRule:
-    kind = d.get("kind")
-    if kind not in DECISION_RULES:
-        raise ModelFileError(
-            f"the model file's decision rule {kind!r} is unknown to this fairnn; "
-            f"known: {sorted(DECISION_RULES)}"
-        )
-    return DECISION_RULES[kind].from_dict(d)
+    return DECISION_RULES.get(str(d.get("kind"))).from_dict(d)
+
+
+class ThresholdModule(nn.Module):
+    """The default rule's torch twin: ``1[p > threshold]``."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__()
+        self.register_buffer("threshold", torch.tensor(float(threshold), dtype=torch.float64))
+
+    def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        return (p > self.threshold).long()
+
+
+class GroupThresholdsModule(nn.Module):
+    """:class:`GroupThresholds`' torch twin: ``1[p > t_s]``."""
+
+    def __init__(self, thresholds: Any) -> None:
+        super().__init__()
+        self.register_buffer("thresholds", torch.as_tensor(thresholds, dtype=torch.float64))
+
+    def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        return (p > self.thresholds[s]).long()
 
 
 def check_threshold(value: Any, name: str = "threshold") -> float:
@@ -77,6 +113,7 @@ def check_groups(groups: np.ndarray | None, n: int, n_groups: int, rule: str) ->
     return g.astype(np.int64)
 
 
+@register_rule
 class GroupThresholds(DecisionRule):
     """One threshold per group: ``ŷ = 1[p > t_g]`` (the MinDiff paper's evaluation, §4)."""
 
@@ -93,6 +130,9 @@ class GroupThresholds(DecisionRule):
     def decide(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         g = check_groups(groups, len(scores), len(self.thresholds), self.kind)
         return (scores > self.thresholds[g]).astype(np.int64)
+
+    def as_module(self) -> nn.Module:
+        return GroupThresholdsModule(self.thresholds)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "thresholds": self.thresholds.tolist()}

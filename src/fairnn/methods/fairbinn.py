@@ -55,7 +55,7 @@ from fairnn.metrics.differentiable import dp_gap_soft, eodds_gap_sum_soft, group
 from fairnn.nn.adversary import Adversary
 from fairnn.nn.fairbinn import FairBiNNNet, resolve_sizes
 from fairnn.training.adversarial import AdversarialPlugin
-from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
 from fairnn.training.optim import make_optimizer
 
 log = logging.getLogger(__name__)
@@ -271,25 +271,20 @@ class FairBiNNPlugin(Plugin):
 
 
 @register
-class FairBiNN(Method):
+class FairBiNN(Method[FairBiNNParams]):
     """Accuracy layers (leader) and fairness layers (follower) trained as a Stackelberg game."""
 
     name = "fairbinn"
     aliases = ("FairBiNN",)
     stage = "in"
-    Params = FairBiNNParams
     notion_param = "fairness"
     paper = (
         "Yazdani-Jahromi et al., Fair Bilevel Neural Network (FairBiNN), NeurIPS 2024, "
         "Algorithm 1 (arXiv 2410.16432)"
     )
 
-    @property
-    def _p(self) -> FairBiNNParams:
-        return self.params  # type: ignore[return-value]
-
     def build_network(self, train: TabularData, architecture: Architecture) -> nn.Module:
-        p = self._p
+        p = self.params
         if architecture != Architecture():
             log.warning(
                 "fairbinn builds its network from acc_layers, fairness_layers and "
@@ -301,7 +296,7 @@ class FairBiNN(Method):
         )
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
-        p = self._p
+        p = self.params
         n_groups = train.groups.n_groups
         out: list[Plugin] = [FairBiNNPlugin(p, n_groups)]
         if p.mode in ("adv", "hybrid"):

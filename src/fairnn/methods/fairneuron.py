@@ -92,7 +92,9 @@ from fairnn.methods.base import Architecture, Method, MethodParams, register
 from fairnn.methods.fitted import FittedModel
 from fairnn.nn.mlp import MLP, MLPConfig
 from fairnn.training.config import TrainConfig
-from fairnn.training.loop import Batch, LoopState, Plugin, fit, predict_logits
+from fairnn.training.hooks import Batch, LoopState, Plugin
+from fairnn.training.inference import predict_logits
+from fairnn.training.loop import fit
 
 log = logging.getLogger(__name__)
 
@@ -315,18 +317,17 @@ def selection_score(m: dict[str, float]) -> float:
 
 
 @register
-class FairNeuron(Method):
+class FairNeuron(Method[FairNeuronParams]):
     """Path analysis, rare-path samples, selective dropout retraining (Gao et al., ICSE 2022)."""
 
     name = "fairneuron"
     aliases = ("FairNeuron", "fn")
     stage = "in"
     can_repair = True
-    Params = FairNeuronParams
     paper = "Gao et al., FairNeuron, ICSE 2022 (path analysis + selective dropout)"
 
     def candidates(self, seed: int) -> list[tuple[float, float]]:
-        p: FairNeuronParams = self.params  # type: ignore[assignment]
+        p = self.params
         if p.trials:
             rng = np.random.default_rng(seed)
             lo, hi = np.log10(THETA_RANGE[0]), np.log10(THETA_RANGE[1])
@@ -359,7 +360,7 @@ class FairNeuron(Method):
         seed: int = 0,
     ) -> FittedModel:
         """Path analysis of ``fitted`` on ``train``, then selective-dropout retraining."""
-        p: FairNeuronParams = self.params  # type: ignore[assignment]
+        p = self.params
         network = fitted.network
         if not isinstance(network, MLP):
             raise ConfigError(

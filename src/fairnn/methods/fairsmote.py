@@ -175,17 +175,16 @@ def situation_test(data: TabularData) -> np.ndarray:
 
 
 @register
-class FairSmote(Method):
+class FairSmote(Method[FairSmoteParams]):
     """Balance (label, group) cells with SMOTE-like synthesis, then situation testing."""
 
     name = "fairsmote"
     aliases = ("Fair-SMOTE", "FairSmote", "fair_smote")
     stage = "pre"
-    Params = FairSmoteParams
     paper = "Chakraborty, Majumder & Menzies, ESEC/FSE 2021 (Fair-SMOTE)"
 
     def prepare(self, train: TabularData, seed: int) -> TabularData:
-        p: FairSmoteParams = self.params  # type: ignore[assignment]
+        p = self.params
         require_binary(train, self.name)
         warn_empty_cells(train, cell_ids(train), self.name)
         rng = np.random.default_rng(seed)

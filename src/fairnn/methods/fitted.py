@@ -32,7 +32,7 @@ from fairnn.errors import FairnnError, InvalidValueError, ModelFileError
 from fairnn.methods.decision import DecisionRule, check_threshold, rule_from_dict
 from fairnn.nn.registry import architecture_of, build_network
 from fairnn.nn.user import load_weights
-from fairnn.training.loop import predict_logits, scores_from_logits
+from fairnn.training.inference import predict_logits, scores_from_logits
 
 FORMAT = "fairnn-model"
 FORMAT_VERSION = 1

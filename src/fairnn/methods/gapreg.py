@@ -18,7 +18,7 @@ from pydantic import Field
 from fairnn.datasets.core import TabularData
 from fairnn.methods.base import Method, MethodParams, register
 from fairnn.nn.penalties import gap_penalty
-from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
 
 
 class GapRegParams(MethodParams):
@@ -42,15 +42,14 @@ class GapPenalty(Plugin):
 
 
 @register
-class GapReg(Method):
+class GapReg(Method[GapRegParams]):
     """BCE + λ · gap (Fair Mixup's gap regularization, ICLR 2021, §3)."""
 
     name = "gapreg"
     aliases = ("GapReg",)
     stage = "in"
-    Params = GapRegParams
     paper = "Chuang & Mroueh, Fair Mixup, ICLR 2021, §3 (gap regularization)"
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
-        p: GapRegParams = self.params  # type: ignore[assignment]
+        p = self.params
         return [GapPenalty(p.lam, p.mode)]

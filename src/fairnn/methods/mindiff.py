@@ -37,7 +37,7 @@ from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.methods.base import Method, MethodParams, register
 from fairnn.nn.penalties import mmd
-from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
 from fairnn.training.samplers import RandomSampler
 
 Slice = Literal["positive", "negative", "all", "both"]
@@ -148,13 +148,12 @@ class MinDiffPenalty(Plugin):
 
 
 @register
-class MinDiff(Method):
+class MinDiff(Method[MinDiffParams]):
     """BCE + w · MMD between groups on a slice (MinDiff; Veldanda et al., TMLR 2023, §3)."""
 
     name = "mindiff"
     aliases = ("MinDiff", "min_diff")
     stage = "in"
-    Params = MinDiffParams
     paper = (
         "Prost et al. 2019 (MinDiff, TF Model Remediation MMDLoss); Veldanda et al., "
         "'Fairness via In-Processing in the Over-parameterized Regime', TMLR 2023, §3"
@@ -162,4 +161,4 @@ class MinDiff(Method):
     notion_param = "notion"  # the slice says which rates are matched; --mode is not read
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
-        return [MinDiffPenalty(self.params)]  # type: ignore[arg-type]
+        return [MinDiffPenalty(self.params)]

@@ -83,13 +83,12 @@ class OversampleParams(MethodParams):
 
 
 @register
-class Oversample(Method):
+class Oversample(Method[OversampleParams]):
     """Replicate rows until every (group, label) cell is as large as the largest."""
 
     name = "oversample"
     aliases = ("Oversample",)
     stage = "pre"
-    Params = OversampleParams
     paper = "RUNNER baseline (Li et al., ICSE 2024); per-(group, label) random oversampling"
 
     def prepare(self, train: TabularData, seed: int) -> TabularData:

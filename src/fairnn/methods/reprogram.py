@@ -30,6 +30,7 @@ Figure 4). Decisions where paper and code differ: docs/methods/reprogramming.md.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -47,7 +48,8 @@ from fairnn.nn.adversary import Adversary
 from fairnn.nn.trigger import Trigger, TriggeredModel, make_trigger
 from fairnn.training.adversarial import AdversarialPlugin
 from fairnn.training.config import TrainConfig
-from fairnn.training.loop import LoopState, Plugin, TrainResult, fit
+from fairnn.training.hooks import LoopState, Plugin
+from fairnn.training.loop import TrainResult, fit
 
 TriggerKind = Literal["auto", "prepend", "additive", "patch", "border", "soft", "hard"]
 
@@ -209,17 +211,16 @@ def _repair_record(method: Method, result: TrainResult, n_tune: int) -> dict[str
 
 
 @register
-class Reprogram(Method):
+class Reprogram(Method[ReprogramParams]):
     """Fairness reprogramming: a trained trigger in front of a frozen model (NeurIPS 2022)."""
 
     name = "reprogram"
     aliases = ("reprogramming", "FairReprogram")
     stage = "post"
-    Params = ReprogramParams
     paper = "Zhang et al., Fairness Reprogramming, NeurIPS 2022, §3 (code: UCSB-NLP-Chang/Fairness-Reprogramming)"
 
     def make_trigger(self, base: nn.Module, data: TabularData, seed: int = 0) -> Trigger:
-        p: ReprogramParams = self.params  # type: ignore[assignment]
+        p = self.params
         return make_trigger(
             p.trigger,
             data,
@@ -240,7 +241,7 @@ class Reprogram(Method):
         seed: int = 0,
     ) -> FittedModel:
         """``fitted`` with a trained trigger in front of its (unchanged) network."""
-        p: ReprogramParams = self.params  # type: ignore[assignment]
+        p = self.params
         check_training_data(train, "train")
         if fitted.task != "binary":
             raise ConfigError(
@@ -268,6 +269,7 @@ class AdvPost(AdversarialDebiasing):
     aliases = ("AdvPost",)
     stage = "post"
     Params = AdvPostParams
+    params: AdvPostParams
     paper = "Zhang et al., Fairness Reprogramming, NeurIPS 2022, §4 baseline AdvPost (Zhang, Lemoine & Mitchell 2018 update)"
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
@@ -282,8 +284,9 @@ class AdvPost(AdversarialDebiasing):
         config: TrainConfig | None = None,
         seed: int = 0,
     ) -> FittedModel:
-        """Fine-tune every weight of ``fitted`` against the discriminator on ``D_tune``."""
-        p: AdvPostParams = self.params  # type: ignore[assignment]
+        """A copy of ``fitted`` with every weight fine-tuned against the discriminator on
+        ``D_tune`` (``fitted`` is left as it was)."""
+        p = self.params
         check_training_data(train, "train")
         tune = tuning_set(train, p.tune_ratio, seed)
         torch.manual_seed(seed)
@@ -291,10 +294,12 @@ class AdvPost(AdversarialDebiasing):
         plugin = AdversarialPlugin(
             adversary, alpha=p.lam, lr=p.adv_lr, projection=p.projection, order="simultaneous"
         )
-        result = fit(fitted.network, tune, val, _config(config, p), plugins=[plugin], seed=seed)
-        fitted.network = result.model
-        fitted.training = {**fitted.training, "adv_post": _repair_record(self, result, len(tune))}
-        return fitted
+        network = copy.deepcopy(fitted.network)
+        result = fit(network, tune, val, _config(config, p), plugins=[plugin], seed=seed)
+        record = _repair_record(self, result, len(tune))
+        return replace(
+            fitted, network=result.model, training={**fitted.training, "adv_post": record}
+        )
 
 
 def reprogram(

@@ -82,18 +82,17 @@ class ResamplingParams(MethodParams):
 
 
 @register
-class Resampling(Method):
+class Resampling(Method[ResamplingParams]):
     """Resample with replacement by Algorithm 2's weights (NNFF report, seed 002)."""
 
     name = "resampling"
     aliases = ("nnff", "nnff_resampling")
     stage = "pre"
-    Params = ResamplingParams
     paper = "Liu & Hu, NNFF report (seed 002), §5.2 and Algorithm 2 (Resampling)"
 
     def weights(self, train: TabularData) -> np.ndarray:
         """Algorithm 2's weight for every training row."""
-        p: ResamplingParams = self.params  # type: ignore[assignment]
+        p = self.params
         X, y, s = train.numpy()
         if p.sensitive_feature is not None:
             names = train.features.names

@@ -57,13 +57,12 @@ class ReweighingParams(MethodParams):
 
 
 @register
-class Reweighing(Method):
+class Reweighing(Method[ReweighingParams]):
     """Weight every (group, label) cell by P(s)P(y)/P(s, y) (Kamiran & Calders 2012)."""
 
     name = "reweighing"
     aliases = ("Reweighing", "rw")
     stage = "pre"
-    Params = ReweighingParams
     paper = "Kamiran & Calders, KAIS 2012 (Reweighing); AIF360 Reweighing"
 
     def prepare(self, train: TabularData, seed: int) -> TabularData:

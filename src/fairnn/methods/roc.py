@@ -37,19 +37,22 @@ from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
+import torch
 from pydantic import Field, field_validator
+from torch import nn
 
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError
 from fairnn.methods.base import Method, MethodParams, register
-from fairnn.methods.decision import DecisionRule, check_groups, check_threshold
+from fairnn.methods.decision import DecisionRule, check_groups, check_threshold, register_rule
 from fairnn.methods.fitted import FittedModel
+from fairnn.notion import Notion
 
 #: θ values of the default search: margin θ − 0.5 in 26 steps over [0, 0.25].
 DEFAULT_GRID: tuple[float, ...] = tuple(round(0.5 + 0.01 * i, 2) for i in range(26))
-MODE_METRIC = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
 
 
+@register_rule
 class RejectOption(DecisionRule):
     """``ŷ = 1[p > threshold]``, except in ``max(p, 1 − p) ≤ θ``: unprivileged 1, privileged 0."""
 
@@ -80,6 +83,9 @@ class RejectOption(DecisionRule):
         out[region] = (g[region] != self.privileged).astype(np.int64)
         return out
 
+    def as_module(self) -> nn.Module:
+        return RejectOptionModule(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -92,6 +98,21 @@ class RejectOption(DecisionRule):
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RejectOption:
         return cls(d["theta"], d["privileged"], d["n_groups"], d.get("threshold", 0.5))
+
+
+class RejectOptionModule(nn.Module):
+    """:class:`RejectOption`'s torch twin (float64, as its ``decide``)."""
+
+    def __init__(self, rule: RejectOption) -> None:
+        super().__init__()
+        for name in ("theta", "threshold"):
+            self.register_buffer(name, torch.tensor(getattr(rule, name), dtype=torch.float64))
+        self.register_buffer("privileged", torch.tensor(rule.privileged, dtype=torch.long))
+
+    def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        base = (p > self.threshold).long()
+        critical = torch.maximum(p, 1.0 - p) <= self.theta
+        return torch.where(critical, (s != self.privileged).long(), base)
 
 
 class RocParams(MethodParams):
@@ -123,11 +144,12 @@ class RocParams(MethodParams):
             return v
         from fairnn.metrics import METRICS
 
-        spec = METRICS.get(v)
-        if spec is None or not spec.is_group_metric or spec.higher_is_better:
-            gaps = sorted(
-                k for k, s in METRICS.items() if s.is_group_metric and not s.higher_is_better
-            )
+        def binary_gap(s: Any) -> bool:
+            return s.is_group_metric and not s.higher_is_better and "binary" in s.tasks
+
+        spec = METRICS.get(v) if v in METRICS else None
+        if spec is None or not binary_gap(spec):
+            gaps = sorted(k for k, s in METRICS.items() if binary_gap(s))
             raise ValueError(f"metric must be a group gap (lower is better), one of {gaps}")
         return v
 
@@ -190,19 +212,18 @@ def search_theta(
 
 
 @register
-class RejectOptionClassification(Method):
+class RejectOptionClassification(Method[RocParams]):
     """Reject-option classification (Kamiran, Karim & Zhang, ICDM 2012)."""
 
     name = "roc"
     aliases = ("ROC", "reject_option")
     stage = "post"
-    Params = RocParams
     paper = "Kamiran, Karim & Zhang, ICDM 2012 (Reject Option based Classification)"
 
     def finish(
         self, fitted: FittedModel, train: TabularData, val: TabularData | None
     ) -> FittedModel:
-        p: RocParams = self.params  # type: ignore[assignment]
+        p = self.params
         if fitted.task != "binary":
             raise ConfigError("method 'roc' post-processes binary decisions; this model regresses")
         privileged = resolve_privileged(p.privileged, train)
@@ -212,7 +233,7 @@ class RejectOptionClassification(Method):
                 raise ConfigError(
                     "method 'roc' with search=True chooses θ on a validation split; pass val"
                 )
-            metric = p.metric or MODE_METRIC[p.mode]
+            metric = p.metric or Notion(p.mode).gap_metric
             theta, gaps = search_theta(
                 fitted.predict_proba(val), val, privileged, metric, p.grid or DEFAULT_GRID, p.target
             )

@@ -41,6 +41,8 @@ Adult; ``k`` per dataset and notion in :data:`RUNNER_NEURON_RATIO`.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
 from typing import Literal
 
 import torch
@@ -53,7 +55,8 @@ from fairnn.methods.base import Method, MethodParams, register
 from fairnn.methods.fitted import FittedModel
 from fairnn.nn.penalties import activation_gaps, gap_penalty
 from fairnn.training.config import TrainConfig
-from fairnn.training.loop import Batch, Forward, LoopState, Plugin, fit, primary_loss
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
+from fairnn.training.loop import fit, primary_loss
 
 #: k (fraction of neurons per hidden layer) from the RUNNER README, by dataset and notion.
 #: "credit" is RUNNER's Credit, which follows FairNeuron's German Credit setup (docs/datasets.md).
@@ -166,20 +169,19 @@ def _frozen_output(model: nn.Module) -> list[nn.Parameter]:
 
 
 @register
-class Runner(Method):
+class Runner(Method[RunnerParams]):
     """RUNNER neuron repair (Li et al., ICSE 2024, §3; official code Ace0001/RUNNER)."""
 
     name = "runner"
     aliases = ("NeuronImportance_GapReg",)
     stage = "in"
-    Params = RunnerParams
     paper = (
         "Li et al., RUNNER: Responsible UNfair NEuron Repair, ICSE 2024, §3 (code: Ace0001/RUNNER)"
     )
     can_repair = True
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
-        p: RunnerParams = self.params  # type: ignore[assignment]
+        p = self.params
         return [NeuronGapPenalty(p, p.scope or "all")]
 
     def repair(
@@ -191,14 +193,14 @@ class Runner(Method):
         config: TrainConfig | None = None,
         seed: int = 0,
     ) -> FittedModel:
-        """Fine-tune ``fitted`` in place with RUNNER's loss and return it.
+        """A copy of ``fitted`` fine-tuned with RUNNER's loss (``fitted`` is left as it was).
 
         With ``scope="selected"`` (default here) only the selected neurons'
         incoming weights and biases change; the output layer is frozen.
         """
-        p: RunnerParams = self.params  # type: ignore[assignment]
+        p = self.params
         scope = p.scope or "selected"
-        net = fitted.network
+        net = copy.deepcopy(fitted.network)
         frozen = _frozen_output(net) if scope == "selected" else []
         for q in frozen:
             q.requires_grad_(False)
@@ -208,19 +210,15 @@ class Runner(Method):
         finally:
             for q in frozen:
                 q.requires_grad_(True)
-        fitted.network = result.model
-        fitted.training = {
-            **fitted.training,
-            "repair": {
-                "method": self.name,
-                "params": p.model_dump(mode="json"),
-                "scope": scope,
-                "best_epoch": result.best_epoch,
-                "history": result.history,
-                "neurons_touched": [int(t.sum()) for t in plugin.touched],
-            },
+        record = {
+            "method": self.name,
+            "params": p.model_dump(mode="json"),
+            "scope": scope,
+            "best_epoch": result.best_epoch,
+            "history": result.history,
+            "neurons_touched": [int(t.sum()) for t in plugin.touched],
         }
-        return fitted
+        return replace(fitted, network=result.model, training={**fitted.training, "repair": record})
 
 
 @register

@@ -7,11 +7,11 @@ alone (BCE on the logit, or squared error for regression).
 
 from __future__ import annotations
 
-from fairnn.methods.base import Method, register
+from fairnn.methods.base import Method, MethodParams, register
 
 
 @register
-class Vanilla(Method):
+class Vanilla(Method[MethodParams]):
     """Plain training: the primary loss and nothing else."""
 
     name = "vanilla"
@@ -19,3 +19,4 @@ class Vanilla(Method):
     stage = "in"
     paper = "Empirical risk minimisation (RUNNER's 'Vanilla' baseline, ICSE 2024, §5)"
     ignored_params = ("lam", "neuron_ratio")
+    needs_groups = False

@@ -6,8 +6,12 @@
   ``eodds_gap_sum`` (RUNNER paper / FFB ΔEO = |ΔTPR| + |ΔFPR|),
   ``eodds_gap_max`` (fairlearn's equalized_odds_difference), ``eopp_gap``,
   ``fnr_gap``, ``fpr_gap``; gaps on scores ``dp_gap_soft``,
-  ``eodds_gap_sum_soft``, ``eodds_gap_max_soft``, ``eopp_gap_soft``;
-* the registry ``METRICS`` and :func:`evaluate` (scores in, ``{name: float}`` out);
+  ``eodds_gap_sum_soft``, ``eodds_gap_max_soft``, ``eopp_gap_soft``; multiclass
+  one-vs-rest gaps ``dp_gap_ovr``, ``eodds_gap_sum_ovr`` (one function per registered
+  metric, generated from its kernel);
+* the registry ``METRICS`` (a :class:`~fairnn.registry.Registry` of :class:`MetricSpec`,
+  each with its torch twin) and :func:`evaluate` (scores in, ``{name: float}`` out);
+* :func:`fairnn.metrics.check.check_metric`, the contract every registered metric passes;
 * differentiable torch twins in :mod:`fairnn.metrics.differentiable`;
 * :class:`GroupMetricFrame`, a metric × group table;
 * :func:`bootstrap_ci` and :func:`evaluate_with_ci`.
@@ -17,30 +21,11 @@ Definitions and edge-case decisions: ``docs/metrics.md``.
 
 from __future__ import annotations
 
-from fairnn.metrics import differentiable
+from fairnn.metrics import differentiable, functional
 from fairnn.metrics._validate import UndefinedMetricWarning
 from fairnn.metrics.bootstrap import CI, bootstrap_ci, evaluate_with_ci
 from fairnn.metrics.frame import GROUP_METRICS, GroupMetricFrame
-from fairnn.metrics.functional import (
-    accuracy,
-    ap,
-    auc,
-    balanced_accuracy,
-    dp_gap,
-    dp_gap_soft,
-    dp_ratio,
-    eodds_gap_max,
-    eodds_gap_max_soft,
-    eodds_gap_sum,
-    eodds_gap_sum_soft,
-    eopp_gap,
-    eopp_gap_soft,
-    fnr_gap,
-    fpr_gap,
-    mae,
-    mse,
-    r2,
-)
+from fairnn.metrics.functional import *  # noqa: F403 (one function per registered metric)
 from fairnn.metrics.registry import DEFAULT_METRICS, METRICS, MetricSpec, evaluate
 
 __all__ = [
@@ -51,26 +36,9 @@ __all__ = [
     "GroupMetricFrame",
     "MetricSpec",
     "UndefinedMetricWarning",
-    "accuracy",
-    "ap",
-    "auc",
-    "balanced_accuracy",
     "bootstrap_ci",
     "differentiable",
-    "dp_gap",
-    "dp_gap_soft",
-    "dp_ratio",
-    "eodds_gap_max",
-    "eodds_gap_max_soft",
-    "eodds_gap_sum",
-    "eodds_gap_sum_soft",
-    "eopp_gap",
-    "eopp_gap_soft",
     "evaluate",
     "evaluate_with_ci",
-    "fnr_gap",
-    "fpr_gap",
-    "mae",
-    "mse",
-    "r2",
+    *functional.__all__,
 ]

@@ -16,7 +16,10 @@ Conventions (see ``docs/metrics.md``):
   (all rows; ``y_true == 1``; ``y_true == 0``); a group with zero weight in the
   cell has no rate: it is ignored for that rate (warning), and a gap with fewer
   than two defined rates is NaN;
-* a gap is ``max - min`` over groups of a rate, i.e. the largest pairwise gap.
+* a gap is ``max - min`` over groups of a rate, i.e. the largest pairwise gap;
+* multiclass gaps (``*_ovr``) read class ids and are one-vs-rest: for each class ``c``
+  of ``y_true`` ∪ ``y_pred``, the binary gap of ``1[y_true == c]`` and ``1[y_pred == c]``
+  under the same conventions, then the mean over classes (NaN if one class's gap is).
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ from fairnn.metrics._validate import (
     Groups,
     _warn,
     check_binary,
+    check_class_ids,
     check_finite,
     check_same_length,
     encode_groups,
     to_1d_float,
+    to_class_ids,
     validate_weights,
 )
 
@@ -58,6 +63,7 @@ class Prepared:
     _sort: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _cache_w: np.ndarray | None = field(default=None, repr=False)
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _ovr: list[tuple[float, Prepared]] | None = field(default=None, repr=False)
 
     def cached(self, W: np.ndarray, key: str, compute: Callable[[], Any]) -> Any:
         """Memoise ``compute()`` for this exact weight matrix (shared by several kernels)."""
@@ -77,6 +83,20 @@ class Prepared:
             self._sort = (order, ends)
         return self._sort
 
+    def one_vs_rest(self) -> list[tuple[float, Prepared]]:
+        """Per class ``c`` of ``y_true`` ∪ ``y_pred`` (sorted): the binary view ``1[· == c]``."""
+        if self._ovr is None:
+            assert self.y_true is not None and self.y_pred is not None
+            yt, yp = self.y_true, self.y_pred
+            self._ovr = [
+                (
+                    float(c),
+                    Prepared(y_true=(yt == c) * 1.0, y_pred=(yp == c) * 1.0, groups=self.groups),
+                )
+                for c in np.unique(np.concatenate([yt, yp]))
+            ]
+        return self._ovr
+
 
 @dataclass(frozen=True)
 class KernelSpec:
@@ -87,6 +107,7 @@ class KernelSpec:
     needs_groups: bool
     needs_binary_y: bool
     needs_y_true: bool = True
+    multiclass: bool = False
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -232,6 +253,23 @@ def _max_kernel(a: str, b: str, metric: str) -> Kernel:
     return kernel
 
 
+def _ovr_kernel(rates: tuple[str, ...], metric: str) -> Kernel:
+    """Mean over classes of the one-vs-rest sum of the gaps of ``rates`` (multiclass)."""
+
+    def kernel(p: Prepared, W: np.ndarray, warn: bool) -> np.ndarray:
+        per_class = []
+        for c, view in p.one_vs_rest():
+            name = f"{metric} (class {c:g})"
+            g = gap(view, W, warn, rates[0], name)
+            for r in rates[1:]:
+                g = g + gap(view, W, warn, r, name)
+            per_class.append(g)
+        return np.mean(np.stack(per_class, axis=1), axis=1)
+
+    kernel.__name__ = f"_{metric}"
+    return kernel
+
+
 def _dp_ratio(p: Prepared, W: np.ndarray, warn: bool) -> np.ndarray:
     rates = group_rates(p, W, "selection_rate")
     if warn:
@@ -362,6 +400,13 @@ KERNELS: dict[str, KernelSpec] = {
     "eopp_gap_soft": KernelSpec(
         _gap_kernel("mean_score_pos", "eopp_gap_soft"), "score", True, True
     ),
+    # group gaps on multiclass predictions (class ids), one-vs-rest
+    "dp_gap_ovr": KernelSpec(
+        _ovr_kernel(("selection_rate",), "dp_gap_ovr"), "label", True, False, multiclass=True
+    ),
+    "eodds_gap_sum_ovr": KernelSpec(
+        _ovr_kernel(("tpr", "fpr"), "eodds_gap_sum_ovr"), "label", True, False, multiclass=True
+    ),
 }
 
 
@@ -411,14 +456,25 @@ def prepare(
     ``force_groups`` encodes ``sensitive_features`` even if no metric needs them.
     An explicit ``y_pred`` (0/1 decisions, e.g. from a post-processing rule)
     replaces the thresholded scores for label metrics; score metrics still read ``y``.
+    Multiclass metrics (all or none of ``specs``) read ``y`` (or ``y_pred``) and
+    ``y_true`` as class ids; with ``threshold`` (any value) ``y`` may be class scores
+    ``(n, K)``, read as their argmax.
     """
     names = ", ".join(specs)
+    multiclass = {s.multiclass for s in specs.values()}
+    if len(multiclass) > 1:
+        raise InvalidValueError(
+            f"{names} mixes multiclass metrics with binary or regression ones; compute them "
+            f"in separate calls."
+        )
     needs_y_true = any(s.needs_y_true for s in specs.values())
     yt = None
     if y_true is not None:
         yt = to_1d_float(y_true, "y_true")
     elif needs_y_true:
         raise InvalidValueError(f"y_true is None but {names} needs the true labels.")
+    if True in multiclass and threshold is not None:
+        y = to_class_ids(y, y_name)
     yy = to_1d_float(y, y_name)
     n = check_same_length(**({"y_true": yt} if yt is not None else {}), **{y_name: yy})
     if yt is not None:
@@ -427,7 +483,16 @@ def prepare(
     if yt is not None and any(s.needs_binary_y for s in specs.values()):
         check_binary(yt, "y_true", context=names)
     kinds = {s.input for s in specs.values()}
-    if threshold is not None:
+    if True in multiclass:
+        pred_name = y_name
+        if y_pred is not None:
+            yy, pred_name = to_1d_float(y_pred, "y_pred"), "y_pred"
+            check_same_length(y_true=yt, y_pred=yy)
+            check_finite(yy, "y_pred")
+        check_class_ids(yt, "y_true", context=names)
+        check_class_ids(yy, pred_name, context=names)
+        y_score, y_pred = None, yy
+    elif threshold is not None:
         threshold = float(threshold)
         if not np.isfinite(threshold):
             raise InvalidValueError(f"threshold must be a finite number; got {threshold}.")

@@ -26,10 +26,12 @@ __all__ = [
     "Groups",
     "UndefinedMetricWarning",
     "check_binary",
+    "check_class_ids",
     "check_finite",
     "check_same_length",
     "encode_groups",
     "to_1d_float",
+    "to_class_ids",
     "validate_weights",
 ]
 
@@ -157,6 +159,37 @@ def check_binary(arr: np.ndarray, name: str, *, context: str = "", hint: str = "
     raise InvalidValueError(
         f"{name} must contain only 0 and 1{where}; found values {_list_values(found)}; {fix}."
     )
+
+
+def check_class_ids(arr: np.ndarray, name: str, *, context: str = "") -> None:
+    """Raise unless every value of ``arr`` is a whole number (a class id), listing others."""
+    ok = arr == np.round(arr)
+    if ok.all():
+        return
+    found = np.unique(arr[~ok])
+    where = f" for {context}" if context else ""
+    raise InvalidValueError(
+        f"{name} must hold class ids (whole numbers){where}; found values "
+        f"{_list_values(found)}; pass the class of each row, e.g. scores.argmax(1)."
+    )
+
+
+def to_class_ids(x: Any, name: str) -> Any:
+    """Class scores ``(n, K)`` (K > 1) as the id of their largest column; other input as is.
+
+    The multiclass counterpart of thresholding a score: ties go to the first column.
+    """
+    arr = _to_numpy(x)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        return x
+    arr = arr.astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+    if bad.size:
+        raise InvalidValueError(
+            f"{name} has NaN or infinite class scores in {bad.size} row(s) (first at index "
+            f"{int(bad[0])}); drop or impute those rows before computing metrics."
+        )
+    return arr.argmax(axis=1)
 
 
 def check_same_length(**arrays: np.ndarray | None) -> int:

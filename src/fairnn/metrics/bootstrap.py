@@ -295,7 +295,7 @@ def evaluate_with_ci(
         y_name="y_score",
         sensitive_features=sensitive_features,
         sample_weight=sample_weight,
-        threshold=threshold if task == "binary" else None,
+        threshold=threshold if task != "regression" else None,
         force_groups=sensitive_features is not None,
         min_groups=2 if needs_groups else 1,
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fairnn.errors import InvalidValueError
+from fairnn.metrics import _fairlearn
 from fairnn.metrics._kernels import KERNELS, RATE_KERNELS, KernelSpec, prepare
 
 #: Metrics a GroupMetricFrame can compute per group ("count" is always added).
@@ -144,16 +145,12 @@ class GroupMetricFrame:
 
     def to_fairlearn(self) -> Any:
         """This table as fairlearn's ``MetricFrame`` (see :func:`fairnn.interop.to_fairlearn`)."""
-        from fairnn.interop.fairlearn import to_fairlearn
-
-        return to_fairlearn(self)
+        return _fairlearn.metric_frame(self._inputs, self.metrics, list(self.by_group.index.names))
 
     @classmethod
     def from_fairlearn(cls, metric_frame: Any) -> GroupMetricFrame:
         """fairlearn's ``MetricFrame`` as a GroupMetricFrame (see :mod:`fairnn.interop`)."""
-        from fairnn.interop.fairlearn import from_fairlearn
-
-        return from_fairlearn(metric_frame)
+        return cls.from_tables(*_fairlearn.tables(metric_frame))
 
     # ------------------------------------------------------------------ views
 

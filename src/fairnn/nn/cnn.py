@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from fairnn.errors import ConfigError
+from fairnn.nn.registry import ARCHITECTURES
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,6 @@ class SmallCNN(nn.Module):
         if self.config.out_features == 1:
             out = out.squeeze(-1)
         return (out, [h]) if return_hidden else out
+
+
+ARCHITECTURES.register("cnn", SmallCNN.from_config)

@@ -39,7 +39,7 @@ from torch import nn
 
 from fairnn.errors import ConfigError
 from fairnn.nn.mlp import check_weight_memory, dense_parameters
-from fairnn.nn.registry import register_architecture
+from fairnn.nn.registry import ARCHITECTURES
 
 
 def resolve_sizes(
@@ -220,4 +220,4 @@ class FairBiNNNet(nn.Module):
         return (out, hidden) if return_hidden else out
 
 
-register_architecture("fairbinn", FairBiNNNet.from_config)
+ARCHITECTURES.register("fairbinn", FairBiNNNet.from_config)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from fairnn.errors import ConfigError
+from fairnn.nn.registry import ARCHITECTURES
 
 Activation = Literal["relu", "sigmoid", "tanh"]
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
@@ -196,3 +197,6 @@ class MLP(nn.Module):
         if self.config.out_features == 1:
             out = out.squeeze(-1)
         return (out, hidden) if return_hidden else out
+
+
+ARCHITECTURES.register("mlp", MLP.from_config)

@@ -22,6 +22,7 @@ from torch import nn
 
 from fairnn.errors import ConfigError
 from fairnn.nn.mlp import check_weight_memory
+from fairnn.nn.registry import ARCHITECTURES
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,6 @@ class RandomReLUFeatures(nn.Module):
         """The learned logistic regression on precomputed features ``h = φ(x)``."""
         out = self.head(h).squeeze(-1)
         return (out, [h]) if return_hidden else out
+
+
+ARCHITECTURES.register("random_features", RandomReLUFeatures.from_config)

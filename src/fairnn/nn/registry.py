@@ -1,44 +1,37 @@
 """Architectures a model file can name, so loading rebuilds the right module.
 
-Every saved model records ``{"type": NAME, ...}``; :func:`build_network`
-dispatches on ``type``. Later architectures (FairBiNN's network, CNNs, text
-encoders) register themselves here.
+Every saved model records ``{"type": NAME, ...}``; :func:`build_network` dispatches on
+``type`` through :data:`ARCHITECTURES`, a :class:`fairnn.registry.Registry` of builders
+(``arch dict -> nn.Module``). Each architecture module registers its own builder when it
+is imported (``ARCHITECTURES.register("mlp", MLP.from_config)``) and this module imports
+none of them: :mod:`fairnn.nn`'s ``__init__`` imports every built-in architecture, and
+Python runs it before any ``fairnn.nn.*`` module, so the registry is complete whenever
+this module can be reached. Plugins add theirs with :func:`register_architecture`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+from fairnn.errors import ModelFileError
+from fairnn.registry import Registry
 
-from fairnn.errors import ConfigError, ModelFileError
-from fairnn.nn.cnn import SmallCNN
-from fairnn.nn.mlp import MLP
-from fairnn.nn.random_features import RandomReLUFeatures
-from fairnn.nn.resnet import PreActResNet
-from fairnn.nn.text import TextClassifier
-from fairnn.nn.user import SequentialNet
+if TYPE_CHECKING:
+    from torch import nn
 
-_BUILDERS: dict[str, Callable[[dict[str, Any]], nn.Module]] = {
-    "mlp": MLP.from_config,
-    "cnn": SmallCNN.from_config,
-    "preact_resnet": PreActResNet.from_config,
-    "text": TextClassifier.from_config,
-    "random_features": RandomReLUFeatures.from_config,
-    "sequential": SequentialNet.from_config,
-    "reprogram": lambda arch: _triggered(arch),
-}
+#: builds a module from the architecture a model file records
+Builder = Callable[[dict[str, Any]], "nn.Module"]
+
+#: architecture name (a model file's ``type``) -> builder
+ARCHITECTURES: Registry[Builder] = Registry("architecture", error=ModelFileError)
+
+__all__ = ["ARCHITECTURES", "Builder", "architecture_of", "build_network", "register_architecture"]
 
 
-def _triggered(arch: dict[str, Any]) -> nn.Module:
-    from fairnn.nn.trigger import TriggeredModel  # imports this module
-
-    return TriggeredModel.from_config(arch)
-
-
-def register_architecture(name: str, builder: Callable[[dict[str, Any]], nn.Module]) -> None:
-    _BUILDERS[name] = builder
+def register_architecture(name: str, builder: Builder) -> None:
+    """Let model files name ``name``: ``builder(arch)`` rebuilds the module (replaces ``name``)."""
+    ARCHITECTURES.register(name, builder, replace=True)
 
 
 def architecture_of(model: nn.Module) -> dict[str, Any]:
@@ -53,58 +46,14 @@ def architecture_of(model: nn.Module) -> dict[str, Any]:
 
 
 def build_network(arch: dict[str, Any]) -> nn.Module:
+    """The module ``arch`` (a model file's architecture) describes, freshly initialised."""
     kind = arch.get("type")
-    if kind not in _BUILDERS:
+    if not isinstance(kind, str) or kind not in ARCHITECTURES:
         raise ModelFileError(
             f"the model file names architecture {kind!r}, which this fairnn does not know; "
-            f"known: {sorted(_BUILDERS)}"
+            f"known: {ARCHITECTURES.names()}"
         )
     try:
-        return _BUILDERS[kind](arch)
+        return ARCHITECTURES.get(kind)(arch)
     except (TypeError, ValueError, KeyError) as e:
         raise ModelFileError(f"the model file's architecture {arch} is invalid: {e}") from None
-
-
-IMAGE_ARCHITECTURES = ("cnn", "preact_resnet", "random_features")
-TEXT_ARCHITECTURES = ("text", "transformer")
-
-
-def network_for_data(
-    data: Any,
-    kind: str | None = None,
-    *,
-    width: int | None = None,
-    hidden: list[int] | None = None,
-    dropout: float = 0.0,
-) -> nn.Module:
-    """A fresh network for image or text data (``data.modality``).
-
-    Images: ``cnn`` (default; ``width`` = first block's channels, 16) or
-    ``preact_resnet`` (PreAct ResNet-18, ``width`` = k, 64). Text: ``text`` (default,
-    mean-pooled embeddings; ``width`` = embedding dim, 64) or ``transformer`` (a
-    one-layer transformer encoder); ``hidden[0]`` sizes the head.
-    """
-    modality = getattr(data, "modality", "tabular")
-    if modality == "image":
-        kind = kind or "cnn"
-        channels = int(data.X.shape[1])
-        if kind == "cnn":
-            return SmallCNN(channels, width or 16, dropout=dropout, hidden=(hidden or [64])[0])
-        if kind in ("preact_resnet", "resnet", "resnet18"):
-            return PreActResNet(width or 64, channels)
-        if kind == "random_features":
-            return RandomReLUFeatures.for_data(data, width or 1000)
-        raise ConfigError(f"architecture {kind!r} does not take images; use {IMAGE_ARCHITECTURES}")
-    if modality == "text":
-        kind = kind or "text"
-        if kind not in TEXT_ARCHITECTURES:
-            raise ConfigError(f"architecture {kind!r} does not take text; use {TEXT_ARCHITECTURES}")
-        return TextClassifier(
-            max(int(data.vocab_size), 2),
-            dim=width or 64,
-            hidden=(hidden or [64])[0],
-            encoder="transformer" if kind == "transformer" else "bag",
-            max_len=max(int(data.X.shape[1]), 16),
-            dropout=dropout,
-        )
-    raise ConfigError(f"no default network for {modality!r} data; tabular data trains an MLP")

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from fairnn.errors import ConfigError
+from fairnn.nn.registry import ARCHITECTURES
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class PreActResNet(nn.Module):
         if self.config.out_features == 1:
             out = out.squeeze(-1)
         return (out, [h]) if return_hidden else out
+
+
+ARCHITECTURES.register("preact_resnet", PreActResNet.from_config)
 
 
 def preact_resnet18(k: int = 64, in_channels: int = 3) -> PreActResNet:

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from fairnn.errors import ConfigError
+from fairnn.nn.registry import ARCHITECTURES
 
 Encoder = Literal["bag", "transformer"]
 
@@ -108,3 +109,6 @@ class TextClassifier(nn.Module):
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         emb, mask = self.embed(tokens)
         return self.forward_embeddings(emb, mask, return_hidden)
+
+
+ARCHITECTURES.register("text", TextClassifier.from_config)

@@ -42,6 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from fairnn.errors import ConfigError
+from fairnn.nn.registry import ARCHITECTURES, architecture_of, build_network
 
 #: trigger kinds by modality; the first is the default.
 TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -316,8 +317,6 @@ class _TriggeredConfig:
         self.base, self.trigger = base, trigger
 
     def to_dict(self) -> dict[str, Any]:
-        from fairnn.nn.registry import architecture_of
-
         return {
             "type": "reprogram",
             "base": architecture_of(self.base),
@@ -342,8 +341,6 @@ class TriggeredModel(nn.Module):
 
     @classmethod
     def from_config(cls, arch: dict[str, Any]) -> TriggeredModel:
-        from fairnn.nn.registry import build_network
-
         return cls(build_network(arch["base"]), trigger_from_dict(arch["trigger"]))
 
     def train(self, mode: bool = True) -> TriggeredModel:
@@ -361,6 +358,9 @@ class TriggeredModel(nn.Module):
     def forward(self, x: torch.Tensor, return_hidden: bool = False) -> Any:
         kw = {"return_hidden": True} if return_hidden else {}
         return self.trigger.run(self.base, x, **kw)
+
+
+ARCHITECTURES.register("reprogram", TriggeredModel.from_config)
 
 
 def make_trigger(

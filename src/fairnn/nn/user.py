@@ -38,6 +38,7 @@ from torch import nn
 
 from fairnn.errors import ConfigError, ModelFileError
 from fairnn.nn.mlp import MLP
+from fairnn.nn.registry import ARCHITECTURES, build_network
 
 #: layer name -> (class, constructor arguments a spec may give)
 LAYERS: dict[str, tuple[type[nn.Module], tuple[str, ...]]] = {
@@ -147,6 +148,9 @@ class SequentialNet(nn.Sequential):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         out = super().forward(x)
         return out.squeeze(-1) if out.ndim == 2 and out.shape[-1] == 1 else out
+
+
+ARCHITECTURES.register("sequential", SequentialNet.from_config)
 
 
 class ModuleAdapter(nn.Module):
@@ -270,8 +274,6 @@ def load_user_model(
 
     ``spec`` defaults to the JSON file with the weights' name (``model.json``).
     """
-    from fairnn.nn.registry import build_network
-
     w = Path(weights)
     if w.suffix.lower() in PICKLE_SUFFIXES:
         raise ModelFileError(

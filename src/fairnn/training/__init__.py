@@ -1,16 +1,9 @@
 """The one training loop, its samplers and its configuration."""
 
 from fairnn.training.config import TrainConfig
-from fairnn.training.loop import (
-    Batch,
-    Forward,
-    LoopState,
-    Plugin,
-    TrainResult,
-    fit,
-    predict_logits,
-    primary_loss,
-)
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
+from fairnn.training.inference import predict_logits, scores_from_logits
+from fairnn.training.loop import TrainResult, fit, primary_loss
 from fairnn.training.samplers import BalancedSampler, RandomSampler
 
 __all__ = [
@@ -25,4 +18,5 @@ __all__ = [
     "fit",
     "predict_logits",
     "primary_loss",
+    "scores_from_logits",
 ]

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from fairnn.nn.adversary import Adversary
-from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
 from fairnn.training.optim import make_optimizer
 
 Order = Literal["simultaneous", "adversary_first"]

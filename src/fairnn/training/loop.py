@@ -1,7 +1,7 @@
 """The one training loop every in-processing method runs.
 
-Methods plug in through :class:`Plugin` objects instead of writing loops of
-their own:
+Methods plug in through :class:`~fairnn.training.hooks.Plugin` objects instead of
+writing loops of their own:
 
 * ``loss_terms`` adds named terms computed from the batch and the model's
   forward pass (logits and, when ``needs_hidden``, the hidden activations);
@@ -32,7 +32,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,87 +43,13 @@ from tqdm.auto import tqdm
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.training.config import TrainConfig
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
+from fairnn.training.inference import predict_logits, scores_from_logits
 from fairnn.training.optim import make_optimizer
+from fairnn.training.regularizers import SELECTION_RULES, regularizer_plugins
 from fairnn.training.samplers import BalancedSampler, RandomSampler, Sampler
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Batch:
-    """Rows ``idx`` of the training data, gathered on the device."""
-
-    idx: torch.Tensor
-    X: torch.Tensor
-    y: torch.Tensor
-    s: torch.Tensor
-    w: torch.Tensor | None
-
-
-@dataclass
-class Forward:
-    """The model's output on a batch: logits ``(n,)`` and hidden activations."""
-
-    logits: torch.Tensor
-    hidden: list[torch.Tensor] = field(default_factory=list)
-    #: logits of the rows plugins asked for with ``extra_rows``, by the name they gave
-    extra: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-@dataclass
-class LoopState:
-    """What a plugin can see and touch during training."""
-
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    config: TrainConfig
-    train: TabularData
-    device: torch.device
-    generator: torch.Generator
-    epoch: int = 0
-    step: int = 0
-    batch: Batch | None = None
-    forward: Forward | None = None
-    loss: torch.Tensor | None = None
-    terms: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-class Plugin:
-    """Hooks an in-processing method adds to the loop; every hook is optional."""
-
-    needs_hidden: bool = False
-
-    def setup(self, state: LoopState) -> None:
-        """Called once before the first step (create optimizers here)."""
-
-    def param_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
-        """Parameter groups for the main optimizer (``None``: all of ``model``)."""
-        return None
-
-    def before_forward(self, batch: Batch, state: LoopState) -> None:
-        """The batch is gathered; the model has not run on it (set per-row state here)."""
-
-    def extra_rows(self, batch: Batch, state: LoopState) -> dict[str, torch.Tensor]:
-        """Training-row indices (by name) to forward together with the batch.
-
-        They share the batch's forward pass (one call, as the MinDiff code concatenates
-        its batches, which matters for batch normalisation); their logits arrive in
-        ``Forward.extra[name]``. Return ``{}`` for none.
-        """
-        return {}
-
-    def loss_terms(self, batch: Batch, fwd: Forward, state: LoopState) -> dict[str, torch.Tensor]:
-        return {}
-
-    def transform_primary(self, loss: torch.Tensor, state: LoopState) -> torch.Tensor:
-        return loss
-
-    def after_backward(self, state: LoopState) -> None:
-        """Gradients of the total loss are in ``.grad``; the main step has not run."""
-
-    def after_step(self, state: LoopState) -> None: ...
-
-    def on_epoch_end(self, state: LoopState) -> None: ...
 
 
 @dataclass
@@ -149,24 +75,6 @@ def primary_loss(
     if w is None:
         return per_row.mean()
     return (per_row * w).sum() / w.sum().clamp_min(1e-12)
-
-
-@torch.no_grad()
-def predict_logits(model: nn.Module, X: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
-    """Logits for every row of ``X`` in eval mode, in chunks, on ``X``'s device."""
-    was_training = model.training
-    model.eval()
-    try:
-        outs = [model(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]
-    finally:
-        model.train(was_training)
-    return torch.cat(outs) if outs else X.new_zeros((0,))
-
-
-def scores_from_logits(logits: torch.Tensor, task: str) -> torch.Tensor:
-    if task == "multiclass":
-        return torch.softmax(logits, dim=-1)
-    return torch.sigmoid(logits) if task == "binary" else logits
 
 
 def resolve_device(device: str) -> torch.device:
@@ -248,8 +156,6 @@ class _Selector:
         self.name = rule if isinstance(rule, str) else getattr(rule, "__name__", "custom")
         self.fn = rule if callable(rule) else None
         self.higher_better = False
-        from fairnn.training.regularizers import SELECTION_RULES
-
         if isinstance(rule, str) and rule in SELECTION_RULES:
             self.fn = SELECTION_RULES[rule]
         elif isinstance(rule, str) and rule not in ("last", "loss"):
@@ -341,8 +247,6 @@ def fit(
     ``select`` overrides ``config.select`` and may be a callable
     ``(val_scores, val_data) -> float`` (lower is better).
     """
-    from fairnn.training.regularizers import regularizer_plugins
-
     config = config or TrainConfig()
     plugins = [*plugins, *regularizer_plugins(config)]
     if len(train) == 0:

@@ -26,7 +26,7 @@ import torch
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError
 from fairnn.training.config import TrainConfig
-from fairnn.training.loop import LoopState, Plugin
+from fairnn.training.hooks import LoopState, Plugin
 
 
 class Flooding(Plugin):

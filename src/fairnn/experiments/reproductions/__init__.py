@@ -2,7 +2,7 @@
 
 Each reproduction is a module in this package that registers a function
 ``run(out: Path, seeds: list[int], full: bool, device: str) -> Path`` with
-:func:`register`; it writes its tables (Markdown), figures (PNG and SVG) and raw
+:func:`register` (into :data:`STUDIES`); it writes its tables (Markdown), figures (PNG and SVG) and raw
 results (JSON) under ``out`` and returns the path of its Markdown report. The
 default size finishes on 2 CPU cores; ``full`` uses the paper's sizes.
 """
@@ -14,14 +14,27 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fairnn.errors import ConfigError
+from fairnn.registry import Registry
 from fairnn.validation import check_seed
 
 Reproduction = Callable[..., Path]
-_REGISTRY: dict[str, tuple[Reproduction, str]] = {}
+
+
+@dataclass(frozen=True)
+class Study:
+    """A registered reproduction: its (seed-checking) entry point and a one-line description."""
+
+    run: Reproduction
+    description: str
+
+
+#: every reproduction by name (filled when this package's modules are imported)
+STUDIES: Registry[Study] = Registry("reproduction")
 
 
 def register(name: str, description: str) -> Callable[[Reproduction], Reproduction]:
@@ -35,7 +48,7 @@ def register(name: str, description: str) -> Callable[[Reproduction], Reproducti
             check_seeds(signature.bind(*args, **kwargs).arguments.get("seeds", [0]))
             return fn(*args, **kwargs)
 
-        _REGISTRY[name] = (checked, description)
+        STUDIES.register(name, Study(checked, description), replace=True)
         return fn
 
     return deco
@@ -59,12 +72,9 @@ def _load_all() -> None:
 
 def list_reproductions() -> dict[str, str]:
     _load_all()
-    return {name: desc for name, (_, desc) in sorted(_REGISTRY.items())}
+    return {name: study.description for name, study in STUDIES.items()}
 
 
 def get_reproduction(name: str) -> Reproduction:
     _load_all()
-    if name not in _REGISTRY:
-        known = ", ".join(sorted(_REGISTRY)) or "none yet"
-        raise ConfigError(f"unknown reproduction {name!r}; known: {known}")
-    return _REGISTRY[name][0]
+    return STUDIES.get(name).run

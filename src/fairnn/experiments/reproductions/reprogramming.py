@@ -40,9 +40,8 @@ from fairnn.experiments.plots import save_figure
 from fairnn.experiments.reproductions import register
 from fairnn.experiments.spec import RunSpec
 from fairnn.experiments.store import ResultStore
+from fairnn.notion import Notion
 
-GAP = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
-GAP_LABEL = {"dp": "ΔDP", "eo": "ΔEO"}
 #: the study's parts: the λ sweep, the tuning-data ratio, trigger transfer, multi-class
 PARTS = ("lambda", "ratio", "transfer", "multiclass")
 NAMES = {
@@ -225,17 +224,25 @@ def _multiclass_data(seed: int) -> tuple[Any, Any, Any]:
 
 
 def multiclass_gaps(pred: np.ndarray, y: np.ndarray, s: np.ndarray, n_classes: int) -> dict:
-    """Accuracy and one-vs-rest ΔDP / ΔEO (|ΔTPR| + |ΔFPR|) averaged over classes."""
+    """Accuracy and one-vs-rest ΔDP / ΔEO (|ΔTPR| + |ΔFPR|) averaged over classes.
+
+    The per-group rates of ``1[pred == c]`` given ``1[y == c]`` are the metric kernels'
+    (:class:`~fairnn.metrics.GroupMetricFrame`). Unlike ``fairnn.metrics.dp_gap_ovr`` /
+    ``eodds_gap_sum_ovr`` (classes seen, empty cells ignored), the study averages over all
+    ``n_classes`` and counts an empty (class, group) cell as rate 0, as published.
+    """
+    from fairnn.metrics import GroupMetricFrame
+
     dp, eo = [], []
     for c in range(n_classes):
-        hit = pred == c
-        rates = [hit[s == g].mean() for g in (0, 1)]
-        dp.append(abs(rates[0] - rates[1]))
+        rates = GroupMetricFrame(
+            ["selection_rate", "tpr", "fpr"], (y == c) * 1.0, (pred == c) * 1.0,
+            sensitive_features=s,
+        ).by_group.fillna(0.0)  # fmt: skip
+        dp.append(abs(rates["selection_rate"].loc[0] - rates["selection_rate"].loc[1]))
         gap = 0.0
-        for truth in (True, False):
-            sel = (y == c) == truth
-            r = [hit[sel & (s == g)].mean() if (sel & (s == g)).any() else 0.0 for g in (0, 1)]
-            gap += abs(r[0] - r[1])
+        for rate in ("tpr", "fpr"):
+            gap += abs(rates[rate].loc[0] - rates[rate].loc[1])
         eo.append(gap)
     return {
         "accuracy": float((pred == y).mean()),
@@ -295,7 +302,7 @@ def _plot_lambda(agg: dict, datasets: list[str], modes: list[str], path: Path) -
         1, len(panels), figsize=(3.3 * len(panels), 3.1), squeeze=False, dpi=110
     )
     for ax, (d, mode) in zip(axes[0], panels, strict=True):
-        gap = GAP[mode]
+        gap = Notion(mode).gap_metric
         for m, label in METHODS.items():
             pts = sorted((k[3], v) for k, v in agg.items() if k[:3] == (d, mode, m))
             if pts:
@@ -310,8 +317,8 @@ def _plot_lambda(agg: dict, datasets: list[str], modes: list[str], path: Path) -
                     ax.annotate(f"{lam:g}", (v[gap][0], v["accuracy"][0]), fontsize=6)
         v = agg[(d, mode, "vanilla", None)]
         ax.plot(v[gap][0], v["accuracy"][0], "k*", ms=10, label="base (vanilla)")
-        ax.set_title(f"{NAMES.get(d, d)}, {GAP_LABEL[mode]}", fontsize=9)
-        ax.set_xlabel(f"{GAP_LABEL[mode]} (test)", fontsize=8)
+        ax.set_title(f"{NAMES.get(d, d)}, {Notion(mode).label}", fontsize=9)
+        ax.set_xlabel(f"{Notion(mode).label} (test)", fontsize=8)
         ax.set_ylabel("accuracy (test)", fontsize=8)
         ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7, frameon=False)
@@ -470,7 +477,7 @@ def run(
         name = "base (vanilla)" if m == "vanilla" else METHODS[m]
         text.append(
             f"| {NAMES.get(d, d)} | {mode} | {name} | {'' if lam is None else f'{lam:g}'} | "
-            f"{_fmt(v['accuracy'])} | {_fmt(v[GAP[mode]])} |"
+            f"{_fmt(v['accuracy'])} | {_fmt(v[Notion(mode).gap_metric])} |"
         )
     text.append(f"\n![λ sweep]({figs['lambda'].name})\n")
     if "ratio" in parts and ratio_rows:

@@ -29,11 +29,10 @@ from fairnn.experiments.plots import save_figure  # noqa: E402
 from fairnn.experiments.reproductions import register  # noqa: E402
 from fairnn.experiments.spec import RunSpec  # noqa: E402
 from fairnn.experiments.store import ResultStore  # noqa: E402
+from fairnn.notion import Notion  # noqa: E402
 
 DATASETS = {"adult": "Adult", "compas": "COMPAS", "german": "Credit", "lsac": "LSAC"}
 METHODS = ("vanilla", "gapreg", "adversarial", "runner")
-GAP = {"dp": "dp_gap", "eo": "eodds_gap_sum"}
-GAP_LABEL = {"dp": "ΔDP", "eo": "ΔEO"}
 KEEP = ("accuracy", "ap", "dp_gap", "eodds_gap_sum", "eodds_gap_max")
 
 
@@ -64,14 +63,14 @@ def summarise(
 def markdown(summary: dict, datasets: list[str], methods: list[str], modes: list[str]) -> str:
     lines = []
     for mode in modes:
-        gap = GAP[mode]
+        gap = Notion(mode).gap_metric
         head = (
             "| method | "
-            + " | ".join(f"{DATASETS[d]} AP | {DATASETS[d]} {GAP_LABEL[mode]}" for d in datasets)
+            + " | ".join(f"{DATASETS[d]} AP | {DATASETS[d]} {Notion(mode).label}" for d in datasets)
             + " |"
         )
         lines += [
-            f"**{GAP_LABEL[mode]} mode** (test split, mean ± std over seeds)",
+            f"**{Notion(mode).label} mode** (test split, mean ± std over seeds)",
             "",
             head,
             "|---|" + "---:|---:|" * len(datasets),
@@ -111,16 +110,16 @@ def plot(
                 if st is None:
                     continue
                 ax.errorbar(
-                    st[GAP[mode]][0],
+                    st[Notion(mode).gap_metric][0],
                     st["ap"][0],
-                    xerr=st[GAP[mode]][1],
+                    xerr=st[Notion(mode).gap_metric][1],
                     yerr=st["ap"][1],
                     fmt=markers[m],
                     label=m,
                     capsize=2,
                 )
-            ax.set_title(f"{DATASETS[d]}, {GAP_LABEL[mode]}", fontsize=9)
-            ax.set_xlabel(GAP_LABEL[mode] + " (test)", fontsize=8)
+            ax.set_title(f"{DATASETS[d]}, {Notion(mode).label}", fontsize=9)
+            ax.set_xlabel(Notion(mode).label + " (test)", fontsize=8)
             ax.set_ylabel("AP (test)", fontsize=8)
             ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7, frameon=False)
