@@ -7,14 +7,18 @@ PIP    := $(PY) -m pip
 MIRROR := $(abspath ../shared/data)
 export FAIRNN_DATA_DIR ?= $(if $(wildcard $(MIRROR)),$(MIRROR),)
 
-.PHONY: demo test test-latest lock bench lint format clean install install-test
+.PHONY: demo test test-latest test-oldest lock bench lint format clean install install-test
 
 # Exact versions of every dependency, with hashes (requirements/*.txt, made by `make lock`).
 # pyproject.toml keeps ranges for `pip install fairnn`; these files fix what make installs.
 LOCK_BASE := requirements/base.txt
 LOCK_TEST := requirements/test.txt
+LOCK_OLDEST := requirements/oldest.txt
 LOCK_IN   := pyproject.toml requirements/build.in requirements/torch-cpu.txt
 PIP_INSTALL := $(PIP) install --quiet --disable-pip-version-check
+# uv does not read pip's configuration: where pip finds the torch CPU wheel (a local folder
+# from PIP_FIND_LINKS or pip.conf, else PyTorch's CPU index page), for `make lock`.
+TORCH_LINKS ?= $(or $(PIP_FIND_LINKS),$(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null),https://download.pytorch.org/whl/cpu/torch/)
 
 $(VENV)/.installed: $(LOCK_BASE)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -31,7 +35,7 @@ $(VENV)/.installed-test: $(VENV)/.installed $(LOCK_TEST)
 # Regenerate the lock files from pyproject.toml's ranges (needs the package index).
 lock: $(LOCK_IN)
 	$(PYTHON) -m venv .venv-tools
-	.venv-tools/bin/pip install --quiet --disable-pip-version-check pip-tools==7.7.0
+	.venv-tools/bin/pip install --quiet --disable-pip-version-check pip-tools==7.7.0 uv==0.13.9
 	cd requirements && ../.venv-tools/bin/pip-compile --quiet --upgrade --allow-unsafe \
 	  --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --constraint torch-cpu.txt --output-file base.txt ../pyproject.toml build.in
@@ -39,6 +43,13 @@ lock: $(LOCK_IN)
 	  --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --constraint torch-cpu.txt --constraint base.txt --extra test --extra dask \
 	  --extra fairlearn --extra onnx --output-file test.txt ../pyproject.toml build.in
+# the other end of the ranges, for `make test-oldest`: every direct dependency at its
+# lower bound (the rest as new as those allow), wheels only, as pip picks them on 3.11
+	cd requirements && ../.venv-tools/bin/uv pip compile --quiet --resolution lowest-direct \
+	  --python-version 3.11 --only-binary :all: --generate-hashes --custom-compile-command \
+	  "make lock" $(foreach l,$(TORCH_LINKS),--find-links $(l)) --constraint torch-cpu.txt \
+	  --extra test --extra dask --extra fairlearn --extra onnx --output-file oldest.txt \
+	  ../pyproject.toml build.in
 
 # A maintainer's drift check, not part of CI: the suite against the newest releases
 # pyproject.toml's ranges allow (torch stays at the local CPU build), in its own venv.
@@ -50,6 +61,18 @@ test-latest:
 	  -c requirements/torch-cpu.txt -e ".[test,dask,fairlearn,onnx]" build setuptools wheel
 	.venv-latest/bin/pip freeze | grep -iE '^(numpy|pandas|scikit-learn|scipy|torch|highspy|fairlearn|pydantic|dask)=='
 	OMP_NUM_THREADS=1 .venv-latest/bin/python -m pytest -n auto tests
+
+# Its twin at the other end: the suite on the lowest releases pyproject.toml's ranges allow
+# (requirements/oldest.txt), in its own venv; a range's lower bound is one this has passed.
+test-oldest: $(LOCK_OLDEST)
+	rm -rf .venv-oldest
+	$(PYTHON) -m venv .venv-oldest
+	.venv-oldest/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	  -r $(LOCK_OLDEST)
+	.venv-oldest/bin/pip install --quiet --disable-pip-version-check --no-deps \
+	  --no-build-isolation -e .
+	.venv-oldest/bin/pip check
+	OMP_NUM_THREADS=1 .venv-oldest/bin/python -m pytest -n auto tests
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -68,10 +91,11 @@ bench: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-tools demo-output .pytest_cache build dist src/*.egg-info
+	rm -rf $(VENV) .venv-latest .venv-oldest .venv-tools demo-output .pytest_cache build dist src/*.egg-info

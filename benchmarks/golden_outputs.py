@@ -24,7 +24,18 @@ from pathlib import Path
 from typing import Any
 
 FAIRNN = [str(Path(sys.executable).parent / "fairnn")]
-VOLATILE = ("time", "seconds", "elapsed", "model_path", "path", "created", "started", "finished")
+VOLATILE = (
+    "time",
+    "seconds",
+    "per_second",
+    "elapsed",
+    "model_path",
+    "path",
+    "created",
+    "started",
+    "finished",
+    "worker",
+)
 SWEEP = """\
 name: golden
 datasets: [german]
