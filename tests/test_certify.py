@@ -42,6 +42,7 @@ from fairnn.certify.milp import MilpModel
 from fairnn.certify.network import activate, as_network
 from fairnn.certify.solvers import solve
 from fairnn.datasets.core import Feature, FeatureMeta
+from tests.effects import paired_effect
 
 SETTINGS = settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
@@ -512,7 +513,8 @@ def test_user_sequential_and_mlp_are_certified_alike():
 
 # -- IF-fair training ------------------------------------------------------------------------------
 def test_iftrain_reduces_the_empirical_if_delta_against_vanilla():
-    from fairnn.certify.attack import _Projector, worst_neighbour
+    from fairnn.certify.attack import Projector as _Projector
+    from fairnn.certify.attack import worst_neighbour
     from fairnn.datasets import load_dataset
     from fairnn.methods import make_method
     from fairnn.training import TrainConfig
@@ -532,10 +534,17 @@ def test_iftrain_reduces_the_empirical_if_delta_against_vanilla():
         with torch.no_grad():
             return float((f(test.X) - f(xs)).abs().mean())
 
-    base = make_method("vanilla").fit(train, val, config=cfg, seed=0)
-    fair = make_method("iftrain", eps=0.1).fit(train, val, config=cfg, seed=0)
-    assert if_delta(fair) < 0.8 * if_delta(base)
-    assert fair.evaluate(test)["accuracy"] > base.evaluate(test)["accuracy"] - 0.02
+    # over three seeds, paired with vanilla (tests/effects.py). Measured over eight: δ 0.026
+    # ± 0.001 against 0.047 ± 0.004 (ratio 0.55, at most 0.64 in a seed; t = 17), accuracy
+    # 0.0005 ± 0.003 below vanilla's
+    seeds = range(3)
+    base = [make_method("vanilla").fit(train, val, config=cfg, seed=s) for s in seeds]
+    fair = [make_method("iftrain", eps=0.1).fit(train, val, config=cfg, seed=s) for s in seeds]
+    d_base, d_fair = [if_delta(m) for m in base], [if_delta(m) for m in fair]
+    paired_effect(d_fair, d_base, t_min=3.0)
+    assert sum(d_fair) < 0.8 * sum(d_base), (d_fair, d_base)
+    acc = lambda m: m.evaluate(test)["accuracy"]  # noqa: E731
+    assert np.mean([acc(f) - acc(b) for f, b in zip(fair, base, strict=True)]) > -0.02
 
 
 # -- NNFF --------------------------------------------------------------------------------------------

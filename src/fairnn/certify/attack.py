@@ -20,7 +20,7 @@ from fairnn.certify.domain import Domain
 from fairnn.certify.metrics import SimilarityMetric
 
 
-class _Projector:
+class Projector:
     """Projection of (x, Δ) onto the box and the metric ball (torch, batched)."""
 
     def __init__(self, domain: Domain, metric: SimilarityMetric, eps: float, dtype=torch.float64):
@@ -209,7 +209,7 @@ def search_pairs(
     if not starts:
         return best
     # polish: x' moves in the box, Δ stays in the ball (continuous columns)
-    proj = _Projector(domain, metric, eps)
+    proj = Projector(domain, metric, eps)
     S1 = torch.as_tensor(np.vstack([p[0] for p in starts]))
     S2 = torch.as_tensor(np.vstack([p[1] for p in starts]))
     with torch.no_grad():
@@ -242,7 +242,7 @@ def search_pairs(
 def worst_neighbour(
     f: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
-    proj: _Projector,
+    proj: Projector,
     *,
     steps: int = 10,
     step_size: float = 0.25,

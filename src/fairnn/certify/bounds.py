@@ -12,9 +12,12 @@ Two kinds of bounds feed the encoding:
   relaxation (the differential-verification idea of ReluDiff, Paulsen et al.,
   ICSE 2020).
 
-Interval arithmetic propagates both through the layers (for the difference, an
-activation with slope between ``m`` and ``k`` on ``[L, U]`` maps ``Δφ`` to
-``s·Δφ`` with ``s ∈ [m, k]``, by the mean value theorem). :class:`LpTightener`
+Interval arithmetic propagates both through the layers: affine maps here, activations
+through their ops (:meth:`~fairnn.certify.ops.Activation.interval`, and for the
+difference :meth:`~fairnn.certify.ops.Activation.diff_interval`: an activation with
+slope between ``m`` and ``k`` on ``[L, U]`` maps ``Δφ`` to ``s·Δφ`` with ``s ∈ [m,
+k]``, by the mean value theorem). :func:`delta_box` and :func:`ball_box` bound the
+inputs from the metric and the domain. :class:`LpTightener`
 then solves the LP relaxation of the encoding built so far, once minimising and
 once maximising each quantity (Benussi et al. do the same with one LP per
 neuron and bound). Each LP result is widened by a small margin for the LP
@@ -24,21 +27,77 @@ the intersection is.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from fairnn.certify.domain import Domain
+from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.milp import MilpModel
-from fairnn.certify.network import activate
+from fairnn.certify.network import NetSpec
+from fairnn.certify.ops import activation
 
 #: widening of every LP bound for the LP solver's feasibility tolerance
 LP_MARGIN = 1e-6
 
 
+# -- inputs ---------------------------------------------------------------------------------
+def delta_box(
+    domain: Domain, metric: SimilarityMetric, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on Δ_j = x'_j - x''_j implied by the metric, the domain and the kinds.
+
+    ``|Δ_j| ≤ r_j`` (the metric's per-feature radius) and the column's width; a binary
+    or one-hot column whose radius is below its width cannot change, an integer column
+    moves by whole steps, an immutable column not at all.
+    """
+    r = metric.radius(eps)
+    width = domain.upper - domain.lower
+    hi = np.minimum(r, width)
+    for j, k in enumerate(domain.kind):
+        if k in ("binary", "onehot"):
+            if r[j] < width[j] * (1 - 1e-12):
+                hi[j] = 0.0
+        elif k == "integer" and math.isfinite(r[j]):
+            hi[j] = min(hi[j], math.floor(r[j] / domain.int_step[j] + 1e-9) * domain.int_step[j])
+    hi[domain.equal] = 0.0
+    return -hi, hi
+
+
+def ball_box(
+    domain: Domain, x0: np.ndarray, dlo: np.ndarray, dhi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The box ``x0 + [dlo, dhi]`` within the domain, widened to hold ``x0`` (rows of ``x0``
+    are centres; a test point may lie outside the training range)."""
+    lo = np.maximum(domain.lower, x0 + dlo)
+    hi = np.minimum(domain.upper, x0 + dhi)
+    return np.minimum(lo, x0), np.maximum(hi, x0)
+
+
+# -- layers ---------------------------------------------------------------------------------
 def affine(
     W: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Interval image of ``W x + b`` for ``lo ≤ x ≤ hi``."""
+    """Interval image of ``W x + b`` for ``lo ≤ x ≤ hi`` (columns of a 2-D ``lo``: boxes)."""
     Wp, Wn = np.maximum(W, 0.0), np.minimum(W, 0.0)
+    if np.ndim(lo) == 2:
+        b = b[:, None]
     return Wp @ lo + Wn @ hi + b, Wp @ hi + Wn @ lo + b
+
+
+def interval_layers(
+    spec: NetSpec, lo: np.ndarray, hi: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Interval bounds ``(L, U)`` on every layer's pre-activations (the last: the logit) for
+    inputs in ``[lo, hi]``; with 2-D ``lo`` and ``hi``, each column is one box."""
+    act = activation(spec.activation)
+    out = []
+    for li, (W, b) in enumerate(zip(spec.weights, spec.biases, strict=True)):
+        L, U = affine(W, b, lo, hi)
+        out.append((L, U))
+        if li < len(spec.weights) - 1:
+            lo, hi = act.interval(L, U)
+    return out
 
 
 def affine_onehot(
@@ -92,50 +151,18 @@ def diff_affine_onehot(
     return L, U
 
 
-def slope_range(kind: str, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest and largest slope of the activation between any two points of ``[L, U]``."""
-    if kind == "relu":
-        return (L >= 0).astype(np.float64), (U > 0).astype(np.float64)
-    if kind == "identity":
-        return np.ones_like(L), np.ones_like(L)
-
-    def deriv(z):
-        g = activate(kind, z)
-        return g * (1 - g) if kind == "sigmoid" else 1 - g * g
-
-    peak = np.clip(0.0, L, U)
-    far = np.where(np.abs(L) > np.abs(U), L, U)
-    return deriv(far), deriv(peak)
-
-
-def activation(kind: str, L: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Interval image of a monotone activation."""
-    return activate(kind, L), activate(kind, U)
-
-
-def diff_activation(
-    kind: str, L: np.ndarray, U: np.ndarray, dL: np.ndarray, dU: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds on ``g(a) - g(b)`` for ``a, b ∈ [L, U]`` with ``a - b ∈ [dL, dU]``."""
-    m, k = slope_range(kind, L, U)
-    lo = np.minimum(m * dL, k * dL)
-    hi = np.maximum(m * dU, k * dU)
-    span = activate(kind, U) - activate(kind, L)
-    return np.maximum(lo, -span), np.minimum(hi, span)
-
-
 class LpTightener:
     """Minimise and maximise linear expressions over the LP relaxation of a model."""
 
     def __init__(self, model: MilpModel, threads: int | None = None) -> None:
         import highspy
 
-        from fairnn.certify.solvers import _highs_model, new_highs
+        from fairnn.certify.solvers import highs_model, new_highs
 
         self._hs = highspy
         self.h = new_highs(None, threads)
         self.h.setOptionValue("presolve", "off")
-        self.h.passModel(_highs_model(model, relax=True, maximize=True))
+        self.h.passModel(highs_model(model, relax=True, maximize=True))
         self.n = model.n_vars
         self.solves = 0
 

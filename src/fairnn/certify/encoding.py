@@ -21,29 +21,16 @@ maximum is therefore at least the true maximum):
   implied by the metric are added as rows; a discrete column whose ``r_j`` is
   below its step cannot change, and is tied across the pair.
 * **Affine layers**: equality rows.
-* **ReLU**: exact big-M with a binary per unstable neuron and copy, using the
-  per-copy bounds ``L ≤ φ ≤ U`` of :mod:`fairnn.certify.bounds`; stable neurons
-  need no binary. With two copies, relational rows tie the copies together:
-  ``Δζ = ζ' - ζ''`` lies between 0 and ``Δφ`` (ReLU is monotone and
-  1-Lipschitz), written as the two chords of that bow-tie over ``[dL, dU]`` and
-  four rows with the two binaries (``β' = 1 ⇒ Δζ ≤ Δφ``, ``β' = 0 ⇒ Δζ ≤ 0``,
-  ``β'' = 1 ⇒ Δζ ≥ Δφ``, ``β'' = 0 ⇒ Δζ ≥ 0``), each checked case by case to
-  hold for every activation pattern.
-* **Sigmoid and tanh** (hidden layers and the output head): sound piecewise-
-  linear lower and upper bounds on a grid of ``2M + 1`` breakpoints (Benussi:
-  ``M = 16``), uniform in the function's value and split at the inflection
-  point 0 so no segment changes convexity. On a convex segment the chord is
-  above the function and the midpoint tangent below it (swapped on a concave
-  segment); at each breakpoint the upper value is the largest of the adjacent
-  upper lines and the lower value the smallest of the adjacent lower lines, so
-  the linear interpolation between breakpoint values stays above (below) each
-  segment's upper (lower) line, hence above (below) the function. The grid
-  always starts at ``L`` and ends at ``U`` exactly (no clipping of the range).
-  Breakpoint values are widened by :data:`PWL_MARGIN` for rounding. A binary
-  per segment forces the weights onto two adjacent breakpoints (SOS2). Hidden
-  neurons are sandwiched between the two envelopes; at the output head the
-  first copy takes the upper envelope and the second the lower, so the
-  objective bounds ``σ(z') - σ(z'')`` from above.
+* **Activations** (:mod:`fairnn.certify.ops`, one class per activation, each
+  with its own soundness argument): each hidden layer is encoded by its op,
+  using the per-copy bounds ``L ≤ φ ≤ U`` and the difference bounds of
+  :mod:`fairnn.certify.bounds`: ReLU exactly by big-M with relational rows
+  between the copies (:mod:`~fairnn.certify.ops.relu`), sigmoid and tanh between
+  sound piecewise-linear envelopes (:mod:`~fairnn.certify.ops.sshaped`).
+* **The head** (sigmoid or tanh, pairs): the same envelopes, the first copy on
+  the upper envelope and the second on the lower, so the objective bounds
+  ``σ(z') - σ(z'')`` from above; or the difference bound of
+  :meth:`_Builder._difference_head`; a linear head (identity) is ``z' - z''``.
 * **Symmetry**: with two copies the row ``z' ≥ z''`` is added; some maximiser
   satisfies it (swap the pair otherwise), so the maximum is unchanged.
 
@@ -65,99 +52,60 @@ from fairnn.certify import bounds as B
 from fairnn.certify.domain import Domain
 from fairnn.certify.metrics import L2_LEVELS, SimilarityMetric
 from fairnn.certify.milp import INF, MilpModel
-from fairnn.certify.network import NetSpec, activate
+from fairnn.certify.network import NetSpec
+from fairnn.certify.ops import Activation, NeuronLayer, SShaped, activation
+from fairnn.certify.ops.pwl import (
+    DEFAULT_M,
+    PWL_MARGIN,
+    fill_incremental,
+    fill_sos2,
+    incremental,
+    pwl_eval,
+    sos2,
+)
 from fairnn.errors import InvalidValueError
 
-#: widening of every piecewise-linear breakpoint value (floating-point rounding)
-PWL_MARGIN = 1e-10
-DEFAULT_M = 16
+__all__ = [
+    "DEFAULT_M",
+    "PWL_MARGIN",
+    "EncodeOptions",
+    "Encoding",
+    "LayerRecord",
+    "encode",
+    "pwl_envelope",
+    "pwl_eval",
+    "pwl_grid",
+    "rehead",
+    "sigmoid_pair_bound",
+]
 
 
-# -- piecewise-linear envelopes -----------------------------------------------------------
-def _inverse(kind: str, v: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if kind == "sigmoid":
-            v = np.clip(v, 1e-300, 1 - 1e-16)
-            return np.log(v) - np.log1p(-v)
-        return np.arctanh(np.clip(v, -1 + 1e-16, 1 - 1e-16))
-
-
-def _deriv(kind: str, z: np.ndarray) -> np.ndarray:
-    g = activate(kind, z)
-    return g * (1 - g) if kind == "sigmoid" else 1 - g * g
+# -- piecewise-linear envelopes, by activation name ---------------------------------------
+def _sshaped(kind: str) -> SShaped:
+    op = activation(kind)
+    if not isinstance(op, SShaped):
+        raise InvalidValueError(f"{kind} has no piecewise-linear envelope (sigmoid or tanh)")
+    return op
 
 
 def pwl_grid(
     kind: str, L: float, U: float, M: int = DEFAULT_M, extra: Sequence[float] = ()
 ) -> np.ndarray:
-    """Breakpoints on ``[L, U]``: ``2M + 1`` uniform in value, split at 0, plus ``extra``."""
-    L, U = float(L), float(U)
-    if not (math.isfinite(L) and math.isfinite(U)):
-        raise InvalidValueError(f"cannot grid an unbounded range [{L}, {U}]")
-    if 1e-9 * (1 + abs(L)) > U - L:
-        U = L + 1e-9 * (1 + abs(L))  # a wider range is still sound
-    gL, gU = activate(kind, np.array([L, U]))
-    if L < 0 < U:
-        g0 = float(activate(kind, np.array([0.0]))[0])
-        left = _inverse(kind, np.linspace(gL, g0, M + 1))
-        right = _inverse(kind, np.linspace(g0, gU, M + 1))
-        pts = np.concatenate([left, right, [0.0]])
-    else:
-        pts = _inverse(kind, np.linspace(gL, gU, 2 * M + 1))
-    pts = np.concatenate([pts[np.isfinite(pts)], np.asarray(extra, dtype=np.float64), [L, U]])
-    pts = np.unique(np.clip(pts, L, U))
-    keep = np.concatenate([[True], np.diff(pts) > 1e-12 * (1 + np.abs(pts[1:]))])
-    pts = pts[keep]
-    pts[0], pts[-1] = L, U
-    if L < 0 < U and not np.any(pts == 0.0):
-        pts = np.unique(np.concatenate([pts, [0.0]]))
-    return pts
+    """Breakpoints on ``[L, U]``: ``2M + 1`` uniform in value, split at 0, plus ``extra``
+    (:meth:`fairnn.certify.ops.SShaped.grid`)."""
+    return _sshaped(kind).grid(L, U, M, extra)
 
 
 def pwl_envelope(kind: str, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values of the sound lower and upper piecewise-linear envelopes at the breakpoints."""
-    g = np.asarray(grid, dtype=np.float64)
-    K = g.size - 1
-    a, b = g[:-1], g[1:]
-    fa, fb = activate(kind, a), activate(kind, b)
-    m = 0.5 * (a + b)
-    fm, dm = activate(kind, m), _deriv(kind, m)
-    slope = np.where(b > a, (fb - fa) / np.where(b > a, b - a, 1.0), 0.0)
-    # tangent at the midpoint, evaluated at both ends
-    ta, tb = fm + dm * (a - m), fm + dm * (b - m)
-    convex = b <= 0  # sigmoid and tanh are convex left of 0, concave right of it
-    lo_a = np.where(convex, ta, fa)
-    lo_b = np.where(convex, tb, fb)
-    up_a = np.where(convex, fa, ta)
-    up_b = np.where(convex, fb, tb)
-    del slope
-    lower = np.full(K + 1, np.inf)
-    upper = np.full(K + 1, -np.inf)
-    lower[:-1] = np.minimum(lower[:-1], lo_a)
-    lower[1:] = np.minimum(lower[1:], lo_b)
-    upper[:-1] = np.maximum(upper[:-1], up_a)
-    upper[1:] = np.maximum(upper[1:], up_b)
-    pad = PWL_MARGIN * (1 + np.abs(activate(kind, g)))
-    return lower - pad, upper + pad
-
-
-def pwl_eval(grid: np.ndarray, values: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """The piecewise-linear function through ``(grid, values)`` at ``z`` (inside the grid)."""
-    return np.interp(np.asarray(z, np.float64), grid, values)
+    """Values of the sound lower and upper piecewise-linear envelopes at the breakpoints
+    (:meth:`fairnn.certify.ops.SShaped.envelope`)."""
+    return _sshaped(kind).envelope(grid)
 
 
 def sigmoid_pair_bound(kind: str, L: float, U: float, dmax: float) -> float:
-    """``max g(a) - g(b)`` over ``a, b ∈ [L, U]``, ``0 ≤ a - b ≤ dmax`` (closed form).
-
-    ``g(b + t) - g(b)`` grows with ``t`` and, for fixed ``t``, is largest when the
-    window ``[b, b + t]`` is centred on the inflection point 0.
-    """
-    t = min(max(dmax, 0.0), U - L)
-    if t <= 0:
-        return 0.0
-    b = min(max(-t / 2, L), U - t)
-    v = activate(kind, np.array([b + t, b]))
-    return float(v[0] - v[1])
+    """``max g(a) - g(b)`` over ``a, b ∈ [L, U]``, ``0 ≤ a - b ≤ dmax`` (closed form;
+    :meth:`fairnn.certify.ops.Activation.pair_bound`)."""
+    return activation(kind).pair_bound(L, U, dmax)
 
 
 # -- the encoding ------------------------------------------------------------------------
@@ -250,6 +198,7 @@ class Encoding:
     def assignment(self, xs: Sequence[np.ndarray]) -> np.ndarray:
         """The full variable vector of given inputs (one per copy): a feasible point."""
         spec = self.spec
+        act = activation(spec.activation)
         st: dict[str, Any] = {"vec": np.zeros(self.model.n_vars), "x": [], "phi": [], "z": []}
         for x in xs:
             h = np.asarray(x, dtype=np.float64)
@@ -257,7 +206,7 @@ class Encoding:
             for W, b in zip(spec.weights[:-1], spec.biases[:-1], strict=True):
                 phi = W @ h + b
                 phis.append(phi)
-                h = activate(spec.activation, phi)
+                h = act.value(phi)
             st["x"].append(np.asarray(x, dtype=np.float64))
             st["phi"].append(phis)
             st["z"].append(float(spec.weights[-1][0] @ h + spec.biases[-1][0]))
@@ -270,14 +219,12 @@ class Encoding:
         if not self.pair:
             raise InvalidValueError("only a pair encoding has a relaxation bound on f' - f''")
         assert self.dz_bounds is not None
-        dmax = self.dz_bounds[1]
-        if self.spec.head == "identity":
-            return max(dmax, 0.0)
-        return sigmoid_pair_bound(self.spec.head, *self.z_bounds, dmax)
+        return activation(self.spec.head).pair_bound(*self.z_bounds, self.dz_bounds[1])
 
     def size(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.model.size())
-        out["unstable_relu"] = int(sum(r.unstable for r in self.layers if r.kind == "relu"))
+        # only ReLU layers have neurons that need a binary (the key keeps its name)
+        out["unstable_relu"] = int(sum(r.unstable for r in self.layers))
         out["lp_solves"] = self.lp_solves
         return out
 
@@ -317,31 +264,12 @@ class _Builder:
         self.bounds_s = 0.0
 
     # -- inputs -----------------------------------------------------------------------
-    def _delta_box(self) -> tuple[np.ndarray, np.ndarray]:
-        """Bounds on Δ_j = x'_j - x''_j implied by the metric, the domain and the kinds."""
-        dom = self.dom
-        r = self.metric.radius(self.eps)
-        width = dom.upper - dom.lower
-        hi = np.minimum(r, width)
-        for j, k in enumerate(dom.kind):
-            if k in ("binary", "onehot"):
-                if r[j] < width[j] * (1 - 1e-12):
-                    hi[j] = 0.0
-            elif k == "integer" and math.isfinite(r[j]):
-                hi[j] = min(hi[j], math.floor(r[j] / dom.int_step[j] + 1e-9) * dom.int_step[j])
-        hi[dom.equal] = 0.0
-        return -hi, hi
-
     def inputs(self) -> None:
         m, dom = self.m, self.dom
-        dlo, dhi = self._delta_box()
+        dlo, dhi = B.delta_box(dom, self.metric, self.eps)
         self.dbox = (dlo, dhi)
         if self.x0 is not None:
-            lo = np.maximum(dom.lower, self.x0 + dlo)
-            hi = np.minimum(dom.upper, self.x0 + dhi)
-            lo = np.minimum(lo, self.x0)
-            hi = np.maximum(hi, self.x0)
-            boxes = [(lo, hi)]
+            boxes = [B.ball_box(dom, self.x0, dlo, dhi)]
         else:
             boxes = [(dom.lower.copy(), dom.upper.copy())] * 2
         self.x: list[np.ndarray] = []
@@ -526,13 +454,13 @@ class _Builder:
         return t
 
     # -- layers --------------------------------------------------------------------------
-    def _tighten(self, phi: list[np.ndarray], L, U, dL, dU, kind: str) -> None:
+    def _tighten(self, phi: list[np.ndarray], L, U, dL, dU, op: Activation) -> None:
         """LP-tighten the per-copy bounds, then (pairs) the difference bounds, in place."""
         if self.opts.bounds != "lp":
             return
         t0 = time.perf_counter()
         tight = B.LpTightener(self.m, self.opts.threads)
-        cand = np.flatnonzero((L < 0) & (U > 0)) if kind == "relu" else np.arange(L.size)
+        cand = op.tighten(L, U)
         p0 = phi[0]
         budget = self.opts.bounds_time_limit
         t_end = math.inf if budget is None else t0 + max(budget - self.bounds_s, 0.0)
@@ -547,7 +475,7 @@ class _Builder:
             # the pair set is symmetric: copy 2 has copy 1's bounds, and max Δ = -min Δ
             cols = np.concatenate(phi).astype(np.int32)
             tight.h.changeColsBounds(cols.size, cols, np.tile(L, 2), np.tile(U, 2))
-            dcand = np.flatnonzero((L < 0) & (U > 0)) if kind == "relu" else np.arange(L.size)
+            dcand = op.tighten(L, U)
             for j in dcand:
                 if time.perf_counter() > t_end:
                     break
@@ -572,6 +500,8 @@ class _Builder:
         prev = [x.copy() for x in self.x]  # column per unit, -1 for a constant 0
         self.records: list[LayerRecord] = []
         n_layers = len(spec.weights)
+        # the last layer is the logit: bounded and tightened as an identity
+        hidden, logit = activation(spec.activation), activation("identity")
         for li in range(n_layers):
             W, b = spec.weights[li], spec.biases[li]
             last = li == n_layers - 1
@@ -590,23 +520,34 @@ class _Builder:
                 m.add_rows(A, np.concatenate([p, prev[c][live]]), b, b)
                 phi.append(p)
             self._fill_phi(phi, li, last)
-            kind = "identity" if last else spec.activation
-            self._tighten(phi, L, U, dL, dU, kind)
+            op = logit if last else hidden
+            self._tighten(phi, L, U, dL, dU, op)
             for c in range(self.copies):
                 m.set_bounds(phi[c], L, U)
-            rec = LayerRecord(kind, L.copy(), U.copy(), dL.copy(), dU.copy())
+            rec = LayerRecord(op.name, L.copy(), U.copy(), dL.copy(), dU.copy())
             self.records.append(rec)
             if last:
                 self.z = [int(p[0]) for p in phi]
                 self.z_bounds = (float(L[0]), float(U[0]))
                 self.dz_bounds = (float(dL[0]), float(dU[0])) if self.copies == 2 else None
                 break
-            if kind == "relu":
-                prev = self._relu(phi, L, U, dL, dU, rec)
-            else:
-                prev = self._smooth(kind, phi, L, U, dL, dU, li)
-            xlo, xhi = B.activation(kind, L, U)
-            dlo, dhi = B.diff_activation(kind, L, U, dL, dU)
+            layer = NeuronLayer(
+                m,
+                phi,
+                L,
+                U,
+                dL,
+                dU,
+                li,
+                self.fillers,
+                coupling=self.opts.coupling,
+                cross_cuts=self.opts.cross_cuts,
+                M=self.opts.hidden_M,
+            )
+            prev = op.encode(layer)
+            rec.unstable = layer.unstable
+            xlo, xhi = op.interval(L, U)
+            dlo, dhi = op.diff_interval(L, U, dL, dU)
 
     def _fill_phi(self, phi: list[np.ndarray], li: int, last: bool) -> None:
         def fill(st: dict[str, Any]) -> None:
@@ -615,196 +556,9 @@ class _Builder:
 
         self.fillers.append(fill)
 
-    def _relu(self, phi, L, U, dL, dU, rec: LayerRecord) -> list[np.ndarray]:
-        m = self.m
-        n = L.size
-        active = L >= 0
-        inactive = U <= 0
-        unstable = np.flatnonzero(~active & ~inactive)
-        rec.unstable = int(unstable.size)
-        out = []
-        betas = []
-        zetas = []
-        for c in range(self.copies):
-            col = np.where(active, phi[c], -1)
-            zeta = m.add_vars(unstable.size, 0.0, np.maximum(U[unstable], 0.0))
-            beta = m.add_vars(unstable.size, 0.0, 1.0, True)
-            col[unstable] = zeta
-            out.append(col)
-            betas.append(beta)
-            zetas.append(zeta)
-            for i, j in enumerate(unstable):
-                z, bt, p = int(zeta[i]), int(beta[i]), int(phi[c][j])
-                m.add_row([z, p], [1.0, -1.0], 0.0, INF)  # ζ ≥ φ
-                m.add_row([z, p, bt], [1.0, -1.0, -L[j]], -INF, -L[j])  # ζ ≤ φ - L(1-β)
-                m.add_row([z, bt], [1.0, -U[j]], -INF, 0.0)  # ζ ≤ U β
-        if self.copies == 2 and self.opts.coupling:
-            for i, j in enumerate(unstable):
-                z1, z2 = int(zetas[0][i]), int(zetas[1][i])
-                p1, p2 = int(phi[0][j]), int(phi[1][j])
-                b1, b2 = int(betas[0][i]), int(betas[1][i])
-                dl, du = float(dL[j]), float(dU[j])
-                lo0, hi0 = min(dl, 0.0), max(du, 0.0)
-                m.add_row([z1, z2, p1, p2, b1], [1, -1, -1, 1, -dl], -INF, -dl)
-                m.add_row([z1, z2, b1], [1, -1, -hi0], -INF, 0.0)
-                m.add_row([z1, z2, b2], [1, -1, -lo0], 0.0, INF)
-                m.add_row([z1, z2, p1, p2, b2], [1, -1, -1, 1, -du], -du, INF)
-                if dl < 0 < du:
-                    w = du - dl
-                    m.add_row([z1, z2, p1, p2], [1, -1, -du / w, du / w], -INF, -du * dl / w)
-                    m.add_row([z1, z2, p1, p2], [1, -1, dl / w, -dl / w], dl * du / w, INF)
-                if self.opts.cross_cuts:
-                    # φ'' ∈ [φ' - dU, φ' - dL]: φ' > dU forces β'' = 1, φ' < dL forces β'' = 0
-                    # (and the same with the copies swapped, since φ' ∈ [φ'' + dL, φ'' + dU])
-                    Lj, Uj = float(L[j]), float(U[j])
-                    for pa, bb, lo_s, hi_s in ((p1, b2, du, dl), (p2, b1, -dl, -du)):
-                        if lo_s < Uj:  # β ≥ (φ - lo_s)/(U - lo_s)
-                            m.add_row([bb, pa], [Uj - lo_s, -1.0], -lo_s, INF)
-                        if hi_s > Lj:  # β ≤ (φ - L)/(hi_s - L)
-                            m.add_row([bb, pa], [hi_s - Lj, -1.0], -INF, -Lj)
-
-        li = len(self.records) - 1
-
-        def fill(st: dict[str, Any]) -> None:
-            for c in range(self.copies):
-                ph = st["phi"][c][li][unstable]
-                st["vec"][zetas[c]] = np.maximum(ph, 0.0)
-                st["vec"][betas[c]] = (ph > 0).astype(np.float64)
-
-        self.fillers.append(fill)
-        del n
-        return out
-
-    def _sos2(self, grid: np.ndarray, var: int) -> tuple[np.ndarray, np.ndarray]:
-        """Weights λ on the grid with Σλ = 1, Σ grid·λ = var, at most two adjacent nonzero."""
-        m = self.m
-        K = grid.size - 1
-        lam = m.add_vars(K + 1, 0.0, 1.0)
-        m.add_row(lam, np.ones(K + 1), 1.0, 1.0)
-        m.add_row(np.concatenate([lam, [var]]), np.concatenate([grid, [-1.0]]), 0.0, 0.0)
-        ys = np.zeros(0, dtype=np.int64)
-        if K > 1:
-            ys = m.add_vars(K, 0.0, 1.0, True)
-            m.add_row(ys, np.ones(K), 1.0, 1.0)
-            for k in range(K + 1):
-                adj = [ys[i] for i in (k - 1, k) if 0 <= i < K]
-                m.add_row([lam[k], *adj], [1.0] + [-1.0] * len(adj), -INF, 0.0)
-        return lam, ys
-
-    def _incremental(
-        self, grid: np.ndarray, var: int, values: np.ndarray, sense: str
-    ) -> tuple[np.ndarray, dict[int, int]]:
-        """The incremental (delta) formulation of a piecewise-linear function of ``var``.
-
-        ``var = g_0 + Σ δ_k (g_{k+1} - g_k)`` with ``1 ≥ δ_0 ≥ δ_1 ≥ … ≥ 0``; the
-        function's value is ``v_0 + Σ δ_k (v_{k+1} - v_k)``. A binary ``y_k`` with
-        ``δ_{k+1} ≤ y_k ≤ δ_k`` makes the segments fill in order; it is needed only
-        where an optimiser would otherwise fill out of order: where the slope rises
-        for a value that is maximised (``sense="max"``), where it falls for one that
-        is minimised. Without it the value can only move against the optimiser, so
-        the optimum is unchanged; every true point (segments filled in order, with
-        its ``y``) satisfies all rows.
-        """
-        m = self.m
-        K = grid.size - 1
-        dg = np.diff(grid)
-        dv = np.diff(values)
-        slope = dv / np.where(dg > 0, dg, 1.0)
-        delta = m.add_vars(K, 0.0, 1.0)
-        m.add_row(np.concatenate([delta, [var]]), np.concatenate([dg, [-1.0]]), -grid[0], -grid[0])
-        ys: dict[int, int] = {}
-        for k in range(K - 1):
-            rises = slope[k + 1] > slope[k]
-            need = rises if sense == "max" else (not rises) if sense == "min" else True
-            if need:
-                y = m.add_var(0.0, 1.0, True)
-                ys[k] = y
-                m.add_row([delta[k + 1], y], [1.0, -1.0], -INF, 0.0)
-                m.add_row([y, delta[k]], [1.0, -1.0], -INF, 0.0)
-            else:
-                m.add_row([delta[k + 1], delta[k]], [1.0, -1.0], -INF, 0.0)
-        return delta, ys
-
-    @staticmethod
-    def _fill_incremental(
-        v: np.ndarray, grid: np.ndarray, delta: np.ndarray, ys: dict[int, int], z: float
-    ) -> None:
-        K = grid.size - 1
-        z = min(max(z, grid[0]), grid[-1])
-        s = int(np.clip(np.searchsorted(grid, z, side="right") - 1, 0, K - 1))
-        a, b = grid[s], grid[s + 1]
-        v[delta] = 0.0
-        v[delta[:s]] = 1.0
-        v[delta[s]] = 0.0 if b == a else (z - a) / (b - a)
-        for k, y in ys.items():
-            v[y] = 1.0 if k < s else 0.0
-
-    @staticmethod
-    def _fill_sos2(
-        v: np.ndarray, grid: np.ndarray, lam: np.ndarray, ys: np.ndarray, z: float
-    ) -> None:
-        K = grid.size - 1
-        z = min(max(z, grid[0]), grid[-1])
-        k = int(np.clip(np.searchsorted(grid, z, side="right") - 1, 0, K - 1))
-        a, b = grid[k], grid[k + 1]
-        t = 0.0 if b == a else (z - a) / (b - a)
-        v[lam] = 0.0
-        v[lam[k]] = 1.0 - t
-        v[lam[k + 1]] = t
-        if ys.size:
-            v[ys] = 0.0
-            v[ys[k]] = 1.0
-
-    def _smooth(self, kind, phi, L, U, dL, dU, li) -> list[np.ndarray]:
-        m = self.m
-        n = L.size
-        gL, gU = B.activation(kind, L, U)
-        out = []
-        fills = []
-        for c in range(self.copies):
-            zeta = m.add_vars(n, gL - PWL_MARGIN, gU + PWL_MARGIN)
-            out.append(zeta)
-            for j in range(n):
-                grid = pwl_grid(kind, L[j], U[j], self.opts.hidden_M)
-                lo_v, up_v = pwl_envelope(kind, grid)
-                lam, ys = self._sos2(grid, int(phi[c][j]))
-                m.add_row(
-                    np.concatenate([[zeta[j]], lam]), np.concatenate([[1.0], -up_v]), -INF, 0.0
-                )
-                m.add_row(
-                    np.concatenate([[zeta[j]], lam]), np.concatenate([[1.0], -lo_v]), 0.0, INF
-                )
-                fills.append((c, j, grid, lam, ys, int(zeta[j])))
-        if self.copies == 2 and self.opts.coupling:
-            mn, mx = B.slope_range(kind, L, U)
-            for j in range(n):
-                dl, du = float(dL[j]), float(dU[j])
-                if not (dl < 0 < du):
-                    continue
-                w = du - dl
-                z1, z2 = int(out[0][j]), int(out[1][j])
-                p1, p2 = int(phi[0][j]), int(phi[1][j])
-                # upper chord through (dl, mn·dl), (du, mx·du); lower through (dl, mx·dl), (du, mn·du)
-                su = (mx[j] * du - mn[j] * dl) / w
-                cu = mn[j] * dl - su * dl
-                sl = (mn[j] * du - mx[j] * dl) / w
-                cl = mx[j] * dl - sl * dl
-                m.add_row([z1, z2, p1, p2], [1, -1, -su, su], -INF, cu + 1e-12)
-                m.add_row([z1, z2, p1, p2], [1, -1, -sl, sl], cl - 1e-12, INF)
-
-        def fill(st: dict[str, Any]) -> None:
-            v = st["vec"]
-            for c, j, grid, lam, ys, zc in fills:
-                ph = float(st["phi"][c][li][j])
-                self._fill_sos2(v, grid, lam, ys, ph)
-                v[zc] = float(activate(kind, np.array([ph]))[0])
-
-        self.fillers.append(fill)
-        return out
-
     # -- head and objective --------------------------------------------------------------
     def head(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-        m, spec = self.m, self.spec
+        m, g = self.m, activation(self.spec.head)
         if self.copies == 1:
             return None, None, None
         z1, z2 = self.z
@@ -812,12 +566,13 @@ class _Builder:
             m.add_row([z1, z2], [1.0, -1.0], 0.0, INF)
         assert self.dz_bounds is not None
         m.add_row([z1, z2], [1.0, -1.0], -INF, self.dz_bounds[1])
-        if spec.head == "identity":
+        if g.linear:
             m.set_objective([z1, z2], [1.0, -1.0])
             return None, None, None
+        assert isinstance(g, SShaped)
         Lz, Uz = self.z_bounds
         extra = tuple(self.opts.head_extra[0]) + tuple(self.opts.head_extra[1])
-        grid = pwl_grid(spec.head, Lz, Uz, self.opts.M, extra)
+        grid = g.grid(Lz, Uz, self.opts.M, extra)
         enc = self.opts.head_encoding
         if not self.opts.symmetry and enc in ("auto", "difference", "both"):
             enc = "envelopes"  # the difference bound needs z' >= z''
@@ -830,25 +585,25 @@ class _Builder:
         if enc == "sos2":
             # Benussi et al.'s formulation: convex-combination weights with one binary
             # per segment, upper envelope on the first copy, lower on the second
-            lo_v, up_v = pwl_envelope(spec.head, grid)
-            lam1, s1 = self._sos2(grid, z1)
-            lam2, s2 = self._sos2(grid, z2)
+            lo_v, up_v = g.envelope(grid)
+            lam1, s1 = sos2(m, grid, z1)
+            lam2, s2 = sos2(m, grid, z2)
             m.set_objective(np.concatenate([lam1, lam2]), np.concatenate([up_v, -lo_v]))
 
-            def fill_sos2(st: dict[str, Any]) -> None:
-                self._fill_sos2(st["vec"], grid, lam1, s1, st["z"][0])
-                self._fill_sos2(st["vec"], grid, lam2, s2, st["z"][1])
+            def fill_weights(st: dict[str, Any]) -> None:
+                fill_sos2(st["vec"], grid, lam1, s1, st["z"][0])
+                fill_sos2(st["vec"], grid, lam2, s2, st["z"][1])
 
-            self.fillers.append(fill_sos2)
+            self.fillers.append(fill_weights)
             return grid, lo_v, up_v
         obj_cols: list[np.ndarray] = []
         if enc in ("difference", "both"):
-            v = self._difference_head(grid)
+            v = self._difference_head(g, grid)
             obj_cols.append(v)
         if enc in ("envelopes", "both"):
-            lo_v, up_v = pwl_envelope(spec.head, grid)
-            d1, y1 = self._incremental(grid, z1, up_v, "max")
-            d2, y2 = self._incremental(grid, z2, lo_v, "min")
+            lo_v, up_v = g.envelope(grid)
+            d1, y1 = incremental(m, grid, z1, up_v, "max")
+            d2, y2 = incremental(m, grid, z2, lo_v, "min")
             du, dl = np.diff(up_v), np.diff(lo_v)
             env = m.add_var(-INF, INF)
             m.add_row(
@@ -859,10 +614,10 @@ class _Builder:
             )
 
             def fill(st: dict[str, Any]) -> None:
-                self._fill_incremental(st["vec"], grid, d1, y1, st["z"][0])
-                self._fill_incremental(st["vec"], grid, d2, y2, st["z"][1])
-                g = activate(spec.head, np.array(st["z"]))
-                st["vec"][env] = float(g[0] - g[1])
+                fill_incremental(st["vec"], grid, d1, y1, st["z"][0])
+                fill_incremental(st["vec"], grid, d2, y2, st["z"][1])
+                gz = g.value(np.array(st["z"]))
+                st["vec"][env] = float(gz[0] - gz[1])
 
             self.fillers.append(fill)
             obj_cols.append(np.array([env]))
@@ -880,14 +635,14 @@ class _Builder:
                 )
 
             def fill_v(st: dict[str, Any]) -> None:
-                g = activate(spec.head, np.array(st["z"]))
-                st["vec"][V] = float(g[0] - g[1])
+                gz = g.value(np.array(st["z"]))
+                st["vec"][V] = float(gz[0] - gz[1])
 
             self.fillers.append(fill_v)
             m.set_objective([V], [1.0])
         return grid, lo_v, up_v
 
-    def _difference_head(self, grid: np.ndarray) -> np.ndarray:
+    def _difference_head(self, g: SShaped, grid: np.ndarray) -> np.ndarray:
         """Bound ``g(z') - g(z'')`` directly, segment by segment of ``z''``.
 
         With ``t = z' - z'' ∈ [0, T]`` and ``z''`` in segment ``[a, b]``, both logits
@@ -903,7 +658,7 @@ class _Builder:
         smaller bound. Every true pair satisfies the rows with its own segment
         and ``v`` equal to its true difference.
         """
-        m, kind = self.m, self.spec.head
+        m = self.m
         z1, z2 = self.z
         Lz, Uz = self.z_bounds
         T = max(float(self.dz_bounds[1]), 0.0)
@@ -921,17 +676,14 @@ class _Builder:
         for k in range(K):
             wa, wb = a[k], min(b[k] + T, Uz)
             Tk = max(min(T, Uz - a[k]), 0.0)
-            S = float(_max_slope(kind, wa, wb))
+            S = float(g.max_slope(wa, wb))
             s = (
                 0.0
                 if wb <= wa
-                else float(
-                    (activate(kind, np.array([wb]))[0] - activate(kind, np.array([wa]))[0])
-                    / (wb - wa)
-                )
+                else float((g.value(np.array([wb]))[0] - g.value(np.array([wa]))[0]) / (wb - wa))
             )
-            hi_w = _dev_range(kind, s, wa, wb)[1]
-            lo_s = _dev_range(kind, s, a[k], b[k])[0]
+            hi_w = g.dev_range(s, wa, wb)[1]
+            lo_s = g.dev_range(s, a[k], b[k])[0]
             C = hi_w - lo_s + PWL_MARGIN
             m.add_row([zz[k], y[k]], [1.0, -a[k]], 0.0, INF)
             m.add_row([zz[k], y[k]], [1.0, -b[k]], -INF, 0.0)
@@ -947,40 +699,11 @@ class _Builder:
             vec[y[k]] = 1.0
             vec[zz[k]] = zb
             vec[tt[k]] = za - zb
-            g = activate(kind, np.array([za, zb]))
-            vec[v[k]] = float(g[0] - g[1])
+            gz = g.value(np.array([za, zb]))
+            vec[v[k]] = float(gz[0] - gz[1])
 
         self.fillers.append(fill)
         return v
-
-
-def _max_slope(kind: str, p: float, q: float) -> float:
-    """The largest derivative of the sigmoid or tanh on ``[p, q]`` (it peaks at 0)."""
-    c = min(max(0.0, p), q)
-    g = float(activate(kind, np.array([c]))[0])
-    return g * (1 - g) if kind == "sigmoid" else 1 - g * g
-
-
-def _dev_range(kind: str, s: float, p: float, q: float) -> tuple[float, float]:
-    """Exact ``min`` and ``max`` of ``g(z) - s·z`` on ``[p, q]`` (widened by the margin).
-
-    The extremes are at the ends or where ``g'(z) = s``, which for the sigmoid
-    (``g' = g(1-g)``) and tanh (``g' = 1 - g²``) is solved in closed form.
-    """
-    cands = [p, q]
-    if kind == "sigmoid" and 0 < s <= 0.25:
-        r = math.sqrt(max(1 - 4 * s, 0.0))
-        for gv in ((1 - r) / 2, (1 + r) / 2):
-            if 0 < gv < 1:
-                cands.append(math.log(gv) - math.log1p(-gv))
-    elif kind == "tanh" and 0 < s <= 1:
-        r = math.sqrt(max(1 - s, 0.0))
-        if r < 1:
-            cands += [math.atanh(r), -math.atanh(r)]
-    z = np.array([c for c in cands if p <= c <= q] or [p])
-    vals = activate(kind, z) - s * z
-    pad = PWL_MARGIN * (1 + float(np.abs(vals).max()))
-    return float(vals.min()) - pad, float(vals.max()) + pad
 
 
 def encode(
@@ -1003,7 +726,7 @@ def encode(
     b = _Builder(spec, domain, metric, eps, x0, opts)
     b.inputs()
     b.layers()
-    body = b.m.copy() if b.copies == 2 and spec.head != "identity" else None
+    body = b.m.copy() if b.copies == 2 and not activation(spec.head).linear else None
     body_fillers = list(b.fillers)
     grid, lo_v, up_v = b.head()
     return Encoding(

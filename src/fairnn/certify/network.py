@@ -16,7 +16,7 @@ every witness is re-evaluated.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fairnn.certify.ops import ACTIVATIONS, activation
 from fairnn.errors import InvalidValueError
 from fairnn.nn.mlp import MLP
 
@@ -43,9 +44,9 @@ class NetSpec:
     head_offset: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.activation not in ("relu", "sigmoid", "tanh"):
+        if not (self.activation in ACTIVATIONS and ACTIVATIONS.get(self.activation).hidden):
             raise InvalidValueError(f"activation {self.activation!r} cannot be certified")
-        if self.head not in ("sigmoid", "tanh", "identity"):
+        if not (self.head in ACTIVATIONS and ACTIVATIONS.get(self.head).head):
             raise InvalidValueError(f"output head {self.head!r} cannot be certified")
         if self.weights[-1].shape[0] != 1:
             raise InvalidValueError(
@@ -63,12 +64,23 @@ class NetSpec:
     def logit(self, X: np.ndarray) -> np.ndarray:
         """The logit ``z`` in float64 numpy (a second implementation, for tests)."""
         h = np.atleast_2d(np.asarray(X, dtype=np.float64))
-        for W, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
-            h = activate(self.activation, h @ W.T + b)
-        return (h @ self.weights[-1].T + self.biases[-1])[:, 0]
+        return _logit(h, self.weights, self.biases, activation(self.activation).value)
 
     def apply_head(self, z: np.ndarray) -> np.ndarray:
         return self.head_offset + self.head_scale * activate(self.head, np.asarray(z, np.float64))
+
+    def torch_function(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``f`` as a differentiable torch function of a float64 batch (the pair search's)."""
+        Ws = [torch.as_tensor(W) for W in self.weights]
+        bs = [torch.as_tensor(b) for b in self.biases]
+        act = activation(self.activation).torch_value
+        head = activation(self.head).torch_value
+        offset, scale = self.head_offset, self.head_scale
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            return offset + scale * head(_logit(x, Ws, bs, act))
+
+        return f
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,14 +94,16 @@ class NetSpec:
         }
 
 
+def _logit(h: Any, weights: Sequence[Any], biases: Sequence[Any], act: Callable) -> Any:
+    """The affine layers with ``act`` between them, on a batch of numpy rows or tensors."""
+    for W, b in zip(weights[:-1], biases[:-1], strict=True):
+        h = act(h @ W.T + b)
+    return (h @ weights[-1].T + biases[-1])[:, 0]
+
+
 def activate(kind: str, x: np.ndarray) -> np.ndarray:
-    if kind == "relu":
-        return np.maximum(x, 0.0)
-    if kind == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
-    if kind == "tanh":
-        return np.tanh(x)
-    return x
+    """The registered activation ``kind`` (:mod:`fairnn.certify.ops`) at ``x``, in numpy."""
+    return activation(kind).value(x)
 
 
 @dataclass

@@ -26,14 +26,15 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from fairnn.certify.milp import MilpModel
 from fairnn.errors import ConfigError
+from fairnn.registry import Registry
 
-SOLVERS = ("highs", "cbc")
 #: absolute + relative margin added to a solver's dual bound (floating-point tolerances)
 BOUND_MARGIN = 1e-6
 
@@ -62,7 +63,16 @@ class SolveResult:
         return (self.bound - self.objective) / max(abs(self.bound), 1e-12)
 
 
-def _highs_model(model: MilpModel, *, relax: bool = False, maximize: bool = True):
+#: ``(model, time_limit, mip_rel_gap, start, threads, seed, verbose) -> SolveResult``
+Solver = Callable[
+    [MilpModel, float | None, float, np.ndarray | None, int | None, int, bool], SolveResult
+]
+
+#: the MILP solvers :func:`solve` knows, by name
+SOLVERS: Registry[Solver] = Registry("solver", error=ConfigError)
+
+
+def highs_model(model: MilpModel, *, relax: bool = False, maximize: bool = True):
     import highspy
 
     start, idx, val, lo, hi = model.csr()
@@ -113,14 +123,13 @@ def solve(
     seed: int = 0,
     verbose: bool = False,
 ) -> SolveResult:
-    """Maximise ``model``; see the module docstring for what is proven."""
-    if solver == "highs":
-        return _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose)
-    if solver == "cbc":
-        return _solve_cbc(model, time_limit, mip_rel_gap, start, threads, verbose)
-    raise ConfigError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    """Maximise ``model`` with the solver registered as ``solver`` (:data:`SOLVERS`); see
+    the module docstring for what is proven."""
+    run = SOLVERS.get(solver)
+    return run(model, time_limit, mip_rel_gap, start, threads, seed, verbose)
 
 
+@SOLVERS.register("highs")
 def _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose) -> SolveResult:
     import highspy
 
@@ -129,7 +138,7 @@ def _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose) 
     if verbose:
         h.setOptionValue("output_flag", True)
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    h.passModel(_highs_model(model))
+    h.passModel(highs_model(model))
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = np.asarray(start, dtype=np.float64)
@@ -180,7 +189,9 @@ _RESULT = re.compile(r"^Result - (.*)$", re.M)
 _NODES = re.compile(r"^Enumerated nodes:\s*(\d+)", re.M)
 
 
-def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, verbose) -> SolveResult:
+@SOLVERS.register("cbc")
+def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) -> SolveResult:
+    """CBC through PuLP (``seed`` is not passed on: PuLP's CBC call has no seed)."""
     try:
         import pulp
     except ImportError:  # pragma: no cover - pulp is a dependency

@@ -34,7 +34,7 @@ from pydantic import Field
 
 from fairnn.datasets.core import TabularData
 from fairnn.methods.base import Method, MethodParams, register
-from fairnn.training.loop import Batch, Forward, LoopState, Plugin
+from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
 
 
 class IFTrainParams(MethodParams):
@@ -54,7 +54,7 @@ class IFTrainPlugin(Plugin):
     """Adds ``(1 − λ)·mean |f(x) − f(x*)|`` after the warm-up and scales the task loss by λ."""
 
     def __init__(self, params: IFTrainParams, train: TabularData) -> None:
-        from fairnn.certify.attack import _Projector
+        from fairnn.certify.attack import Projector
         from fairnn.certify.domain import Domain
         from fairnn.certify.metrics import weighted_metric
 
@@ -62,7 +62,7 @@ class IFTrainPlugin(Plugin):
         self.task = train.task
         self.domain = Domain.from_features(train.features, integers="relax")
         self.metric = weighted_metric(params.metric, train.features, params.weights)
-        self.proj = _Projector(self.domain, self.metric, params.eps, dtype=torch.float32)
+        self.proj = Projector(self.domain, self.metric, params.eps, dtype=torch.float32)
         self.features = train.features
         self.warm_epochs = 0
 
@@ -101,7 +101,7 @@ class IFTrainPlugin(Plugin):
 
     def _milp(self, model: torch.nn.Module, x: torch.Tensor, x_star: torch.Tensor) -> torch.Tensor:
         """Replace the first rows' PGD neighbours by the local MILP's exact worst neighbour."""
-        from fairnn.certify.api import certify_local
+        from fairnn.certify.local import certify_local
 
         n = min(self.p.milp_rows, x.shape[0])
         was = model.training
@@ -127,17 +127,16 @@ class IFTrainPlugin(Plugin):
 
 
 @register
-class IFTrain(Method):
+class IFTrain(Method[IFTrainParams]):
     """IF-fair training: the task loss plus the output gap to the worst d_fair neighbour."""
 
     name = "iftrain"
     aliases = ("if_train", "ifair_milp")
     stage = "in"
-    Params = IFTrainParams
     paper = (
         "Benussi et al., Individual Fairness Guarantees for Neural Networks, IJCAI 2022 "
         "(MILP/PGD fair training); NNFF seed Problem 2"
     )
 
     def plugins(self, train: TabularData, val: TabularData | None) -> list[Plugin]:
-        return [IFTrainPlugin(self.params, train)]  # type: ignore[arg-type]
+        return [IFTrainPlugin(self.params, train)]
