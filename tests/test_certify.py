@@ -416,8 +416,9 @@ def test_certificate_json_round_trip_and_refuses_an_unsound_bound():
 
 @pytest.mark.requires_mirror
 def test_nnff_unit_certificate():
-    from fairnn.certify import SigmoidUnit, nnff_boston_weights
     from fairnn.datasets import load_dataset
+    from fairnn.papers.nnff.model import SigmoidUnit
+    from fairnn.papers.nnff.weights import nnff_boston_weights
 
     sp = load_dataset("boston", seed=42, extra_features=["B"])
     unit = SigmoidUnit(sp.features.dim)
@@ -552,7 +553,7 @@ def test_iftrain_reduces_the_empirical_if_delta_against_vanilla():
 # -- NNFF --------------------------------------------------------------------------------------------
 @pytest.mark.requires_mirror
 def test_nnff_pipeline_runs_end_to_end_and_certifies_every_stage():
-    from fairnn.experiments.reproductions.nnff import format_report, run_nnff
+    from fairnn.papers.nnff.study import format_report, run_nnff
 
     rep = run_nnff(seed=42, draws=4, epochs=2, train_epochs=10, time_limit=20)
     names = [s["name"] for s in rep["stages"]]

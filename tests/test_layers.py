@@ -18,10 +18,6 @@ from benchmarks.import_graph import CONFIG, build_graph, cycles, violations
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: circles a later part of issue 17 removes (item 3, one data resolution in
-#: datasets.sources); delete the entry then, so that this test asserts 0 cycles
-KNOWN_CYCLES = [{"fairnn.experiments.audit", "fairnn.experiments.byo", "fairnn.experiments.repair"}]
-
 
 @pytest.mark.skipif(
     importlib.util.find_spec("importlinter") is None,
@@ -46,8 +42,9 @@ def test_import_contracts_hold() -> None:
 
 def test_no_import_cycles() -> None:
     found = cycles(build_graph())
-    new = [c for c in found if not any(set(c) <= known for known in KNOWN_CYCLES)]
-    assert new == [], f"import cycles (python benchmarks/import_graph.py shows the imports): {new}"
+    assert found == [], (
+        f"import cycles (python benchmarks/import_graph.py shows the imports): {found}"
+    )
 
 
 def test_no_direct_import_breaks_a_contract() -> None:

@@ -23,10 +23,10 @@ from fairnn.certify.api import certify_global, certify_local, certify_model
 from fairnn.cli import app
 from fairnn.errors import ConfigError, FairnnError, InvalidValueError
 from fairnn.experiments.reproductions import get_reproduction
-from fairnn.experiments.reproductions.nnff import run_nnff
 from fairnn.experiments.spec import Constraint, RunSpec
 from fairnn.methods import get_method
 from fairnn.methods.base import Architecture
+from fairnn.papers.nnff.study import run_nnff
 from fairnn.sklearn import FairClassifier, InvalidTypeError, NotFittedError
 from fairnn.training.config import TrainConfig
 from fairnn.validation import ConfigModel, check_number

@@ -6,11 +6,21 @@ protocols, studies, solvers, metrics and certification ops each live in a
 entries with :meth:`Registry.register`. An unknown name raises the registry's
 error class with a close-match hint and the known names, so every "unknown X"
 message reads the same.
+
+Papers' wings. A registry made with ``discover=PART`` (recipes and preprocessor types:
+``"data"``, training protocols: ``"protocol"``, studies: ``"study"``, certification's
+metric weight presets: ``"weights"``) runs
+:func:`discover` before it is first read: that imports :data:`WINGS` (``fairnn.papers``)
+and calls its ``load(PART)``, which imports ``fairnn.papers.<paper>.<PART>`` for every
+paper, and those modules register their entries. This is the one place where the core
+reaches the papers; it does so by module name at run time, so ``import fairnn`` stays
+light and no core module imports a paper (``.importlinter`` checks that).
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar, overload
 
@@ -18,7 +28,15 @@ from fairnn.errors import ConfigError, FairnnError
 
 T = TypeVar("T")
 
-__all__ = ["Registry"]
+__all__ = ["WINGS", "Registry", "discover"]
+
+#: the package of papers' wings that registries with ``discover=`` load on first read
+WINGS = "fairnn.papers"
+
+
+def discover(part: str) -> None:
+    """Import ``fairnn.papers.<paper>.<part>`` of every paper (each registers its entries)."""
+    importlib.import_module(WINGS).load(part)
 
 
 class Registry(Generic[T]):
@@ -27,7 +45,8 @@ class Registry(Generic[T]):
     ``kind`` names the entries in messages (``"unknown method 'x'"``); ``error`` is the
     :class:`~fairnn.errors.FairnnError` subclass raised for unknown names; ``normalize``
     maps a requested name to a key (e.g. ``str.lower``); ``advice`` ends the message of
-    an unknown name (what to do instead).
+    an unknown name (what to do instead); ``discover`` names the part of the papers'
+    wings (:func:`discover`) that registers entries here, loaded before the first read.
     """
 
     def __init__(
@@ -39,6 +58,7 @@ class Registry(Generic[T]):
         normalize: Callable[[str], str] | None = None,
         advice: str = "",
         cutoff: float = 0.6,
+        discover: str | None = None,
     ) -> None:
         self.kind = kind
         self.plural = plural or f"{kind}s"
@@ -48,6 +68,17 @@ class Registry(Generic[T]):
         self._normalize = normalize or (lambda s: s)
         self._entries: dict[str, T] = {}
         self._aliases: dict[str, str] = {}
+        self._discover = discover
+
+    def _load(self) -> None:
+        """Let the papers' wings register their entries, once (before the first read)."""
+        part, self._discover = self._discover, None
+        if part is not None:
+            try:
+                discover(part)
+            except BaseException:
+                self._discover = part  # a failed import is retried (and raises) on the next read
+                raise
 
     # -- adding ---------------------------------------------------------------------
     @overload
@@ -92,6 +123,7 @@ class Registry(Generic[T]):
     # -- reading --------------------------------------------------------------------
     def canonical(self, name: str) -> str:
         """The registered name behind ``name`` (an alias or the name itself)."""
+        self._load()
         key = self._normalize(str(name))
         key = self._aliases.get(key, key)
         if key not in self._entries:
@@ -104,6 +136,7 @@ class Registry(Generic[T]):
 
     def unknown(self, name: object) -> FairnnError:
         """The error for an unknown ``name``: a close match and the known names."""
+        self._load()
         known = [*self._entries, *self._aliases]
         close = difflib.get_close_matches(
             self._normalize(str(name)), known, n=1, cutoff=self.cutoff
@@ -117,6 +150,7 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         """Registered names (not aliases), sorted."""
+        self._load()
         return sorted(self._entries)
 
     def aliases(self, name: str) -> list[str]:
@@ -128,6 +162,7 @@ class Registry(Generic[T]):
         return [(k, self._entries[k]) for k in self.names()]
 
     def __contains__(self, name: object) -> bool:
+        self._load()
         key = self._normalize(str(name))
         return key in self._entries or key in self._aliases
 
@@ -135,6 +170,7 @@ class Registry(Generic[T]):
         return iter(self.names())
 
     def __len__(self) -> int:
+        self._load()
         return len(self._entries)
 
     def __repr__(self) -> str:

@@ -38,6 +38,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from fairnn.datasets.arrays import encode_sensitive, tabular_from_arrays
 from fairnn.datasets.core import GroupInfo, TabularData
 from fairnn.datasets.splits import stratified_indices
+from fairnn.defaults import BASELINE_METHOD
 from fairnn.errors import ConfigError, FairnnError, InvalidValueError
 from fairnn.methods import FittedModel, get_method
 from fairnn.training.config import TrainConfig
@@ -113,7 +114,7 @@ class FairClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        method: str = "vanilla",
+        method: str = BASELINE_METHOD,
         *,
         hidden: tuple[int, ...] = (200, 200),
         activation: str = "relu",

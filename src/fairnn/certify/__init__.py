@@ -18,12 +18,11 @@ from fairnn.certify.metrics import (
     embedding_metric,
     mahalanobis_metric,
     make_metric,
-    nnff_boston_weights,
     rank_weights,
     sensitive_subspace_matrix,
     weighted_metric,
 )
-from fairnn.certify.network import CertNet, NetSpec, SigmoidUnit, as_network
+from fairnn.certify.network import CertNet, NetSpec, as_network
 from fairnn.certify.ops import ACTIVATIONS, Activation
 from fairnn.certify.problem import prepare
 from fairnn.certify.solvers import SOLVERS, solve
@@ -39,7 +38,6 @@ __all__ = [
     "EncodeOptions",
     "LocalCertificates",
     "NetSpec",
-    "SigmoidUnit",
     "SimilarityMetric",
     "as_network",
     "certify_global",
@@ -48,7 +46,6 @@ __all__ = [
     "encode",
     "mahalanobis_metric",
     "make_metric",
-    "nnff_boston_weights",
     "prepare",
     "pwl_envelope",
     "pwl_grid",

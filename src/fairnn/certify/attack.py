@@ -1,12 +1,14 @@
 """Heuristic search for unfair pairs (lower bounds only; nothing here is a certificate).
 
-Projected gradient ascent on ``f(x') - f(x'')`` (global) or ``|f(x) - f(x*)|``
-around given inputs (IF-fair training's worst neighbour), on the continuous
-columns, with the discrete columns held where they start. A column the metric
-ignores entirely (weight 0, e.g. a sensitive attribute) may differ across the
-pair: its value in the second point is drawn at random per start, so a
-protected-attribute flip is among the pairs tried. Every returned pair is
-checked exactly against the domain and the metric in float64.
+Projected gradient ascent on ``f(x') - f(x'')`` (global, :func:`search_pairs`), on the
+logit ``±z(x)`` around given centres (local certificates, :func:`local_search`) or on
+``|f(x) - f(x*)|`` around given inputs (IF-fair training's worst neighbour,
+:func:`worst_neighbour`), on the continuous columns, from many starts. Discrete
+columns (binary, one-hot, integer) are held per start at a random change that the
+ε-ball allows on its own (:meth:`Projector.random_discrete`), so pairs that differ in
+a category are tried too; a column the metric ignores entirely (weight 0, e.g. a
+sensitive attribute) may always differ. Every returned pair is checked exactly
+against the domain and the metric in float64 by the caller.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from fairnn.certify.bounds import delta_box
 from fairnn.certify.domain import Domain
 from fairnn.certify.metrics import SimilarityMetric
 
@@ -24,6 +27,7 @@ class Projector:
     """Projection of (x, Δ) onto the box and the metric ball (torch, batched)."""
 
     def __init__(self, domain: Domain, metric: SimilarityMetric, eps: float, dtype=torch.float64):
+        self.domain, self.metric = domain, metric
         self.lo = torch.as_tensor(domain.lower, dtype=dtype)
         self.hi = torch.as_tensor(domain.upper, dtype=dtype)
         self.cont = torch.as_tensor(domain.continuous & ~domain.equal)
@@ -36,6 +40,16 @@ class Projector:
             float(eps),
             (metric.is_diagonal and metric.norm == "linf"),
         )
+        #: ``fixed @ comp.T``: the continuous step that best offsets a discrete step ``fixed``
+        #: in the metric (least squares; None for a diagonal metric, where nothing offsets)
+        self.comp = None
+        cont = domain.continuous & ~domain.equal
+        if not metric.is_diagonal and cont.any() and metric.matrix.shape[0]:
+            A = metric.matrix
+            P = np.zeros((domain.dim, domain.dim))
+            P[cont] = -np.linalg.pinv(A[:, cont], rcond=1e-10) @ A
+            P[:, cont] = 0.0
+            self.comp = torch.as_tensor(P, dtype=dtype)
         # discrete columns the metric ignores (e.g. a sensitive one-hot block) may flip
         free = metric.free_directions() & ~domain.continuous & ~domain.equal
         self.free_blocks = [list(b) for b in domain.blocks if free[list(b)].all()]
@@ -59,6 +73,62 @@ class Projector:
             y[torch.arange(n, device=x.device), torch.as_tensor(cols, device=x.device)[pick]] = 1.0
         return y - x
 
+    def random_discrete(
+        self, x: np.ndarray, rng: np.random.Generator, p: float = 0.3
+    ) -> np.ndarray:
+        """Per row of ``x`` (domain points), a random step of the discrete columns that the
+        ε-ball allows: each binary flips, each one-hot block changes category and each
+        integer moves by up to its largest allowed number of steps, with probability
+        ``p`` each; a row whose discrete step alone is farther than ε gets none."""
+        dom, n = self.domain, x.shape[0]
+        dlo, dhi = delta_box(dom, self.metric, self.eps)
+        y = x.copy()
+        inblock = {j for b in dom.blocks for j in b}
+        for j, kind in enumerate(dom.kind):
+            if dhi[j] <= 0 or j in inblock:
+                continue
+            pick = rng.random(n) < p
+            if kind == "binary":
+                y[pick, j] = dom.lower[j] + dom.upper[j] - x[pick, j]
+            elif kind == "integer":
+                kmax = int(round(dhi[j] / dom.int_step[j]))
+                k = rng.integers(-kmax, kmax + 1, n) * dom.int_step[j]
+                y[pick, j] = np.clip(x[pick, j] + k[pick], dom.lower[j], dom.upper[j])
+        for blk in dom.blocks:
+            cols = np.asarray(blk)
+            if np.all(dhi[cols] <= 0):
+                continue
+            pick = np.flatnonzero(rng.random(n) < p)
+            y[np.ix_(pick, cols)] = 0.0
+            y[pick, cols[rng.integers(0, len(cols), pick.size)]] = 1.0
+        step = y - x
+        # a row whose discrete step cannot be brought inside the ball gets none
+        offset = step if self.comp is None else step + step @ self.comp.numpy().T
+        too_far = self.metric.distance(x, x + offset) > self.eps
+        step[too_far] = 0.0
+        return step
+
+    def best_step(self, g: torch.Tensor, fixed: torch.Tensor) -> torch.Tensor:
+        """Per row, the Δ that maximises ``g·Δ`` over the ball with the discrete part held
+        at ``fixed`` (the continuous part offsets it first, then spends what is left of ε
+        along the metric's best direction); the box is left to :meth:`delta`."""
+        fx = fixed.detach().cpu().numpy()
+        base = fx if self.comp is None else fx + fx @ self.comp.cpu().numpy().T
+        r0 = self.metric.distance(np.zeros_like(base), base)
+        if self.diag_linf:
+            budget = np.where(r0 <= self.eps, self.eps, 0.0)
+        elif self.norm == "l2":
+            budget = np.sqrt(np.maximum(self.eps**2 - r0**2, 0.0))
+        else:
+            budget = np.maximum(self.eps - r0, 0.0)
+        cont = self.cont.cpu().numpy()
+        D = _direction(self.metric, g.detach().cpu().numpy(), cont, budget)
+        return torch.as_tensor(np.where(cont, base + D, fx), dtype=g.dtype).to(g.device)
+
+    def inside(self, delta: torch.Tensor) -> torch.Tensor:
+        """Rows whose Δ is within the ball (up to rounding; the caller checks exactly)."""
+        return self.dist(delta) <= self.eps * (1 + 1e-9) + 1e-12
+
     def dist(self, delta: torch.Tensor) -> torch.Tensor:
         y = delta * self.w if self.w is not None else delta @ self.A.T
         if y.shape[1] == 0:
@@ -71,39 +141,45 @@ class Projector:
         return y.pow(2).sum(1).sqrt()
 
     def delta(self, x: torch.Tensor, delta: torch.Tensor, fixed: torch.Tensor) -> torch.Tensor:
-        """A Δ on the continuous columns with ``x + Δ`` in the box and ``d ≤ eps``."""
+        """A Δ on the continuous columns with ``x + Δ`` in the box and ``d ≤ eps``.
+
+        Outside the ball, the continuous part is moved toward the step that best
+        compensates the discrete part (:attr:`comp`; zero for a diagonal metric) until
+        the distance fits (bisection; the distance is convex along the way)."""
         d = torch.where(self.cont, delta, fixed)
         d = torch.maximum(torch.minimum(d, self.r), -self.r)
         d = torch.where(self.cont, torch.clamp(x + d, self.lo, self.hi) - x, d)
-        if not self.diag_linf:
-            cd = torch.where(self.cont, d, torch.zeros_like(d))
-            fixed_part = d - cd
-            base = self.dist(fixed_part)
-            full = self.dist(d)
-            # shrink the continuous part until the distance fits (bisection-free for
-            # norms: scale so the continuous contribution brings it under eps)
-            over = full > self.eps
-            if over.any():
-                scale = torch.ones_like(full)
-                lo_s = torch.zeros_like(full)
-                hi_s = torch.ones_like(full)
-                for _ in range(40):
-                    mid = 0.5 * (lo_s + hi_s)
-                    ok = self.dist(fixed_part + mid[:, None] * cd) <= self.eps
-                    lo_s = torch.where(ok, mid, lo_s)
-                    hi_s = torch.where(ok, hi_s, mid)
-                scale = torch.where(over, lo_s, scale)
-                d = fixed_part + scale[:, None] * cd
-            del base
-        return d
+        if self.diag_linf:
+            return d
+        cd = torch.where(self.cont, d, torch.zeros_like(d))
+        fixed_part = d - cd
+        over = self.dist(d) > self.eps
+        if not over.any():
+            return d
+        anchor = torch.zeros_like(d)
+        if self.comp is not None:
+            anchor = fixed_part @ self.comp.T
+            anchor = torch.where(self.cont, torch.clamp(x + anchor, self.lo, self.hi) - x, anchor)
+        lo_s = torch.zeros_like(d[:, 0])  # the share of the current step kept
+        hi_s = torch.ones_like(lo_s)
+        for _ in range(40):
+            mid = 0.5 * (lo_s + hi_s)
+            ok = self.dist(fixed_part + anchor + mid[:, None] * (cd - anchor)) <= self.eps
+            lo_s = torch.where(ok, mid, lo_s)
+            hi_s = torch.where(ok, hi_s, mid)
+        scale = torch.where(over, lo_s, torch.ones_like(lo_s))
+        return fixed_part + anchor + scale[:, None] * (cd - anchor)
 
 
-def _direction(metric: SimilarityMetric, c: np.ndarray, cont: np.ndarray, eps: float) -> np.ndarray:
+def _direction(
+    metric: SimilarityMetric, c: np.ndarray, cont: np.ndarray, eps: float | np.ndarray
+) -> np.ndarray:
     """Per row of ``c``, the Δ on the continuous columns (``cont``) that maximises ``c·Δ``
-    on the metric ball, the box ignored; columns the metric ignores get a huge step
-    (the box clip decides how far)."""
+    on the metric ball of radius ``eps`` (a number, or one per row), the box ignored;
+    columns the metric ignores get a huge step (the box clip decides how far)."""
     big = 1e6
     c = np.where(cont[None, :], c, 0.0)
+    eps = np.broadcast_to(np.asarray(eps, dtype=np.float64).reshape(-1, 1), (c.shape[0], 1))
     D = np.zeros_like(c)
     if metric.weights is not None:
         w = metric.weights
@@ -117,7 +193,7 @@ def _direction(metric: SimilarityMetric, c: np.ndarray, cont: np.ndarray, eps: f
             j = score.argmax(1)
             rows = np.arange(c.shape[0])
             ok = seen[j]
-            D[rows[ok], j[ok]] = np.sign(c[rows[ok], j[ok]]) * eps / wc[j[ok]]
+            D[rows[ok], j[ok]] = np.sign(c[rows[ok], j[ok]]) * eps[rows[ok], 0] / wc[j[ok]]
         else:
             g = np.where(seen, c / wc**2, 0.0)
             nrm = np.sqrt((np.where(seen, c / wc, 0.0) ** 2).sum(1, keepdims=True))
@@ -128,10 +204,46 @@ def _direction(metric: SimilarityMetric, c: np.ndarray, cont: np.ndarray, eps: f
     Gp = np.linalg.pinv(G, rcond=1e-10, hermitian=True)
     cc = c[:, cont]
     null = cc - cc @ (Gp @ G)  # the part of c the metric does not see
-    rng_part = cc @ Gp
-    q = np.sqrt(np.maximum((rng_part * cc).sum(1, keepdims=True), 1e-300))
-    D[:, cont] = eps * rng_part / q + big * null
+    if metric.norm == "l2":
+        rng_part = cc @ Gp
+        q = np.sqrt(np.maximum((rng_part * cc).sum(1, keepdims=True), 1e-300))
+        D[:, cont] = eps * rng_part / q + big * null
+        return D
+    # Δ = A⁺ y: c·Δ = h·y with h = c A⁺, maximised over ||y|| ≤ ε by a vertex of the
+    # ℓ1 ball (the largest |h_i|) or the sign vector of the ℓ∞ box
+    Ap = np.linalg.pinv(A, rcond=1e-10)
+    h = cc @ Ap
+    if metric.norm == "l1":
+        y = np.zeros_like(h)
+        i = np.abs(h).argmax(1)
+        rows = np.arange(h.shape[0])
+        y[rows, i] = np.sign(h[rows, i])
+    else:
+        y = np.sign(h)
+    D[:, cont] = eps * (y @ Ap.T) + big * null
     return D
+
+
+def _ascent_step(
+    proj: Projector,
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    g: torch.Tensor,
+    fixed: torch.Tensor,
+    step: torch.Tensor,
+    t: int,
+    fw: torch.Tensor,
+) -> torch.Tensor:
+    """One ascent step on Δ along ``g``: a projected sign step of size ``step`` per
+    coordinate, or (rows ``fw``, non-box metrics) a Frank-Wolfe step toward the ball's best
+    point for the linearised objective (:meth:`Projector.best_step`), which follows the
+    ball's shape where sign steps along the coordinates leave it."""
+    signed = proj.delta(x, delta + step * g.sign(), fixed)
+    if proj.diag_linf or not bool(fw.any()):
+        return signed  # the ball is a box: sign steps reach its corners
+    gamma = 2.0 / (t + 3.0)
+    frank = proj.delta(x, delta + gamma * (proj.best_step(g, fixed) - delta), fixed)
+    return torch.where(fw[:, None], frank, signed)
 
 
 def search_pairs(
@@ -144,6 +256,7 @@ def search_pairs(
     n_random: int = 2048,
     top_k: int = 16,
     steps: int = 80,
+    n_discrete: int = 64,
     seed: int = 0,
     repair: Callable[..., tuple[np.ndarray, np.ndarray] | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -152,8 +265,10 @@ def search_pairs(
     1. At every point ``x0`` (data rows and random domain points) the network is
        linearised; the metric's best step ``±Δ`` for that gradient gives the pairs
        ``(x0, x0 ± Δ)`` (clipped to the box, pulled back inside the ball).
-    2. The ``top_k`` pairs by the real network's ``|f' - f''|`` are polished by
-       projected gradient ascent on both points.
+    2. The ``top_k`` pairs by the real network's ``|f' - f''|``, and ``n_discrete``
+       random pairs whose discrete columns differ as the ball allows
+       (:meth:`Projector.random_discrete`), are polished together by projected
+       gradient ascent on both points; the best pair each start reached counts.
     Returns ``(x', x'')`` with ``f(x') ≥ f(x'')``, or None.
     """
     rng = np.random.default_rng(seed)
@@ -206,10 +321,44 @@ def search_pairs(
         starts.append(pair)
         if len(starts) >= top_k:
             break
+    proj = Projector(domain, metric, eps)
+    if n_discrete > 0:
+        # random pairs: a discrete change the ball allows (a category change, a flip,
+        # integer steps) and a random continuous step out to the ball's boundary; the
+        # best of them by the real network start the polish too
+        base = pts[rng.integers(0, len(pts), 2 * n_random)]
+        disc = proj.random_discrete(base, rng)
+        span_np = np.minimum(proj.r.numpy(), hi - lo)
+        step = rng.normal(size=base.shape) * span_np * 4.0
+        with torch.no_grad():
+            xb = torch.as_tensor(base)
+            dd = proj.delta(xb, torch.as_tensor(step), torch.as_tensor(disc)).numpy()
+            other = domain.project(base + dd)
+            other = np.where(proj.cont.numpy(), base + dd, other)
+            v = (f(xb) - f(torch.as_tensor(other))).abs().numpy()
+        for i in np.argsort(-v)[:n_discrete]:
+            starts.append((base[i], other[i]))
     if not starts:
         return best
-    # polish: x' moves in the box, Δ stays in the ball (continuous columns)
-    proj = Projector(domain, metric, eps)
+    a, b, vals = _polish(f, proj, starts, steps, lr0=0.02)
+    for i in np.argsort(-vals)[:8]:
+        consider(domain.project(a[i])[0], domain.project(b[i])[0])
+    return best
+
+
+def _polish(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    proj: Projector,
+    starts: list[tuple[np.ndarray, np.ndarray]],
+    steps: int,
+    lr0: float,
+    fine: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projected gradient ascent on ``f(x') - f(x' + Δ)`` from each start pair: ``x'`` moves
+    in the box, ``Δ`` in the ball (continuous columns; the discrete part of each start is
+    kept). Returns the best pair each start reached (``x'``, ``x''`` rows) and its value.
+    ``fine``: steps scaled to the ball's radius instead of the box's width (a polish of a
+    pair already near a maximum)."""
     S1 = torch.as_tensor(np.vstack([p[0] for p in starts]))
     S2 = torch.as_tensor(np.vstack([p[1] for p in starts]))
     with torch.no_grad():
@@ -219,24 +368,104 @@ def search_pairs(
     delta = proj.delta(x, torch.where(flip, S1, S2) - x, fixed)
     span = (proj.hi - proj.lo).clamp(min=1e-12)
     rstep = torch.minimum(proj.r, span)
+    xstep = rstep if fine else span
     cont_t = proj.cont
-    for t in range(steps):
-        lr = 0.02 * (1 - t / steps) + 1e-3
+    best_x, best_d = x.clone(), delta.clone()
+    best_row = torch.full((x.shape[0],), -np.inf, dtype=x.dtype)
+    fw = torch.as_tensor(np.arange(x.shape[0]) % 2 == 1)  # every other start: Frank-Wolfe
+    for t in range(steps + 1):
+        lr = lr0 * (1 - t / steps) + lr0 / 20
         x = x.detach().requires_grad_(True)
         delta = delta.detach().requires_grad_(True)
         obj = f(x) - f(x + delta)
+        with torch.no_grad():
+            better = (obj > best_row) & proj.inside(delta)
+            best_row = torch.where(better, obj, best_row)
+            best_x = torch.where(better[:, None], x, best_x)
+            best_d = torch.where(better[:, None], delta, best_d)
+        if t == steps:
+            break
         gx, gd = torch.autograd.grad(obj.sum(), [x, delta])
         with torch.no_grad():
-            x = torch.where(cont_t, torch.clamp(x + lr * span * gx.sign(), proj.lo, proj.hi), x)
-            delta = proj.delta(x, delta + 5 * lr * rstep * gd.sign(), fixed)
-        if t % 20 == 19 or t == steps - 1:
-            a = x.detach().numpy()
-            b = (x + delta).detach().numpy()
-            with torch.no_grad():
-                v = (f(torch.as_tensor(a)) - f(torch.as_tensor(b))).abs().numpy()
-            i = int(v.argmax())
-            consider(domain.project(a[i])[0], domain.project(b[i])[0])
-    return best
+            x = torch.where(cont_t, torch.clamp(x + lr * xstep * gx.sign(), proj.lo, proj.hi), x)
+            delta = _ascent_step(proj, x, delta, gd, fixed, 5 * lr * rstep, t, fw)
+    a = best_x.detach().numpy()
+    return a, a + best_d.detach().numpy(), best_row.numpy()
+
+
+def polish_pair(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    domain: Domain,
+    metric: SimilarityMetric,
+    eps: float,
+    pair: tuple[np.ndarray, np.ndarray],
+    *,
+    steps: int = 60,
+    repair: Callable[..., tuple[np.ndarray, np.ndarray] | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A pair near ``pair`` (a witness, e.g. a solver's incumbent) with a larger
+    ``|f(x') - f(x'')|``, by small projected gradient steps; None if none is found."""
+    proj = Projector(domain, metric, eps)
+    a, b, vals = _polish(f, proj, [pair], steps, lr0=0.05, fine=True)
+    if not vals[0] > -np.inf:
+        return None
+    out = (domain.project(a[0])[0], domain.project(b[0])[0])
+    return repair(*out) if repair is not None else out
+
+
+def local_search(
+    z: Callable[[torch.Tensor], torch.Tensor],
+    X0: np.ndarray,
+    domain: Domain,
+    metric: SimilarityMetric,
+    eps: float,
+    *,
+    starts: int = 8,
+    steps: int = 60,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``x`` near each centre ``x0`` (rows of ``X0``) that reach a high and a low
+    logit ``z(x)`` (``f`` is monotone in ``z``): projected sign-gradient ascent on ``±z``
+    from ``starts`` starts per centre and direction (random continuous steps in the ball,
+    half of them with a random discrete change the ball allows), batched over the centres.
+    Returns ``(X_high, X_low)``; each row still needs the exact check (the ball is met by
+    bisection in torch)."""
+    rng = np.random.default_rng(seed)
+    n, d = X0.shape
+    proj = Projector(domain, metric, eps)
+    reps = 2 * starts  # per centre: `starts` for max z, `starts` for min z
+    x = np.repeat(X0, reps, 0)
+    disc = proj.random_discrete(x, rng)
+    disc[rng.random(len(x)) < 0.5] = 0.0
+    sign = np.tile(np.repeat([1.0, -1.0], starts), n)
+    xt = torch.as_tensor(x)
+    fixed = torch.as_tensor(disc)
+    rstep = torch.minimum(proj.r, (proj.hi - proj.lo).clamp(min=1e-12))
+    init = torch.as_tensor(rng.uniform(-1, 1, x.shape)) * rstep
+    init[::starts] = 0.0  # one start per direction at the centre itself
+    delta = proj.delta(xt, init, fixed)
+    sg = torch.as_tensor(sign)
+    fw = torch.as_tensor(rng.random(len(x)) < 0.5)  # half the starts take Frank-Wolfe steps
+    best_d = delta.clone()
+    best_row = torch.full((len(x),), -np.inf, dtype=xt.dtype)
+    for t in range(steps + 1):
+        lr = 0.25 * (1 - t / steps) ** 2 + 5e-3
+        delta = delta.detach().requires_grad_(True)
+        obj = sg * z(xt + delta)
+        with torch.no_grad():
+            better = (obj > best_row) & proj.inside(delta)
+            best_row = torch.where(better, obj, best_row)
+            best_d = torch.where(better[:, None], delta, best_d)
+        if t == steps:
+            break
+        (g,) = torch.autograd.grad(obj.sum(), [delta])
+        with torch.no_grad():
+            delta = _ascent_step(proj, xt, delta, g, fixed, lr * rstep, t, fw)
+    pts = (xt + best_d).detach().numpy().reshape(n, 2, starts, d)
+    score = best_row.numpy().reshape(n, 2, starts)
+    pick = score.argmax(2)
+    rows = np.arange(n)
+    return pts[rows, 0, pick[:, 0]], pts[rows, 1, pick[:, 1]]
 
 
 def worst_neighbour(
@@ -259,6 +488,8 @@ def worst_neighbour(
     if P.lo.device != dev or P.lo.dtype != dt:
         for name in ("lo", "hi", "r", "A"):
             setattr(P, name, getattr(P, name).to(dev, dt))
+        if P.comp is not None:
+            P.comp = P.comp.to(dev, dt)
         P.cont = P.cont.to(dev)
         if P.w is not None:
             P.w = P.w.to(dev, dt)

@@ -20,9 +20,12 @@ k]``, by the mean value theorem). :func:`delta_box` and :func:`ball_box` bound t
 inputs from the metric and the domain. :class:`LpTightener`
 then solves the LP relaxation of the encoding built so far, once minimising and
 once maximising each quantity (Benussi et al. do the same with one LP per
-neuron and bound). Each LP result is widened by a small margin for the LP
-solver's tolerances and intersected with the interval bound; both are sound, so
-the intersection is.
+neuron and bound). Each LP result is widened by the floating-point margin
+(:func:`~fairnn.certify.margin.pad_up`, for the LP solver's tolerances) and
+intersected with the interval bound; both are sound, so the intersection is. The LP
+is the relaxation of the *conditioned* model
+(:meth:`~fairnn.certify.milp.MilpModel.conditioned`), a superset, so its bounds hold
+for the model as built.
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ import math
 import numpy as np
 
 from fairnn.certify.domain import Domain
+from fairnn.certify.margin import BOUND_MARGIN, pad_down, pad_up
 from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.milp import MilpModel
 from fairnn.certify.network import NetSpec
 from fairnn.certify.ops import activation
 
-#: widening of every LP bound for the LP solver's feasibility tolerance
-LP_MARGIN = 1e-6
+#: widening of every LP bound for the LP solver's feasibility tolerance (the one margin)
+LP_MARGIN = BOUND_MARGIN
 
 
 # -- inputs ---------------------------------------------------------------------------------
@@ -162,7 +166,7 @@ class LpTightener:
         self._hs = highspy
         self.h = new_highs(None, threads)
         self.h.setOptionValue("presolve", "off")
-        self.h.passModel(highs_model(model, relax=True, maximize=True))
+        self.h.passModel(highs_model(model.conditioned(), relax=True, maximize=True))
         self.n = model.n_vars
         self.solves = 0
 
@@ -186,9 +190,10 @@ class LpTightener:
         return out
 
     def range(self, cols: np.ndarray, vals: np.ndarray) -> tuple[float, float]:
-        """``(min, max)`` of ``vals · x[cols]``, widened by :data:`LP_MARGIN` (±inf if unknown)."""
+        """``(min, max)`` of ``vals · x[cols]``, widened by the floating-point margin (±inf if
+        unknown)."""
         lo = self.optimise(cols, vals, maximize=False)
         hi = self.optimise(cols, vals, maximize=True)
-        lo = -np.inf if lo is None else lo - LP_MARGIN * (1 + abs(lo))
-        hi = np.inf if hi is None else hi + LP_MARGIN * (1 + abs(hi))
+        lo = -np.inf if lo is None else pad_down(lo)
+        hi = np.inf if hi is None else pad_up(hi)
         return lo, hi

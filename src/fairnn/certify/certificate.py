@@ -11,7 +11,11 @@ domain, or ``local`` around one input), a similarity metric and ε:
   ``delta_lower ≤ δ_max ≤ delta_upper``;
 * ``status``: ``optimal`` (the solver closed its own gap), ``time_limit`` (the
   anytime result: dual bound and incumbent when the time ran out), ``bound_only``
-  (no solver bound; the propagated bound is reported);
+  (no solver bound; the propagated bound is reported), ``unverified`` (a solver's
+  claim was refuted by fairnn's independent check and no cross-check confirmed a bound
+  in time: the propagated bound, proven by fairnn itself, is reported, and
+  ``details["reason"]`` says what was refuted; ``delta_upper`` is ``inf`` only if even
+  that bound fell below a real pair, which is a bug);
 * ``gap``: ``(delta_upper - delta_lower) / delta_upper`` (0 when both are 0);
 * ``time_s``, ``model_size``, and ``details`` (bounds time, solves, the metric's
   outer-approximation factor, refinement rounds).
@@ -28,7 +32,10 @@ import numpy as np
 
 
 def rel_gap(upper: float, lower: float) -> float:
-    """``(upper - lower) / upper``; 0 when the two agree to within the solvers' margin."""
+    """``(upper - lower) / upper``; 0 when the two agree to within the solvers' margin, 1
+    when there is no finite upper bound."""
+    if not math.isfinite(upper):
+        return 1.0
     diff = max(upper - lower, 0.0)
     if upper <= 0 or diff <= 3e-6 * (1.0 + abs(upper)):
         return 0.0

@@ -87,6 +87,9 @@ class CertifyConfig(ConfigModel, what="certify setting"):
     use_propagated_bound: bool = Field(
         True, description="count the bound propagation proves (fairnn's relational bounds)"
     )
+    cross_check: bool = Field(
+        True, description="re-solve with the other solver when a solver's claim is refuted"
+    )
     # -- local only ----------------------------------------------------------------
     progress: bool = Field(True, description="a progress bar on a terminal")
     fast: bool = Field(True, description="closed form where the network is affine on the ball")

@@ -50,6 +50,7 @@ import numpy as np
 
 from fairnn.certify import bounds as B
 from fairnn.certify.domain import Domain
+from fairnn.certify.margin import pad_up
 from fairnn.certify.metrics import L2_LEVELS, SimilarityMetric
 from fairnn.certify.milp import INF, MilpModel
 from fairnn.certify.network import NetSpec
@@ -215,11 +216,14 @@ class Encoding:
         return st["vec"]
 
     def relaxation_bound(self) -> float:
-        """A bound on the objective proven by the bounds alone (no MILP)."""
+        """A bound on the objective proven by the bounds alone (no MILP), widened by the
+        floating-point margin (:func:`~fairnn.certify.margin.pad_up`): the interval bounds
+        can be exact (the maximum at a corner of the box), and a real forward pass rounds
+        differently."""
         if not self.pair:
             raise InvalidValueError("only a pair encoding has a relaxation bound on f' - f''")
         assert self.dz_bounds is not None
-        return activation(self.spec.head).pair_bound(*self.z_bounds, self.dz_bounds[1])
+        return pad_up(activation(self.spec.head).pair_bound(*self.z_bounds, self.dz_bounds[1]))
 
     def size(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.model.size())
@@ -481,7 +485,7 @@ class _Builder:
                     break
                 hi = tight.optimise(np.array([phi[0][j], phi[1][j]]), np.array([1.0, -1.0]), True)
                 if hi is not None:
-                    hi = hi + B.LP_MARGIN * (1 + abs(hi))
+                    hi = pad_up(hi)
                     dU[j] = min(dU[j], hi)
                     dL[j] = max(dL[j], -dU[j])
         self.lp_solves += tight.solves

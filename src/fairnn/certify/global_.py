@@ -1,15 +1,18 @@
 """``certify_global``: a proven bound on ``max |f(x') - f(x'')|`` over all pairs within ε.
 
 The pipeline: bound propagation and LP tightening (:mod:`.bounds`), the MILP
-(:mod:`.encoding`), a solver with a time limit (:mod:`.solvers`), then the witness:
-the solver's incumbent is snapped onto the domain and into the ε-ball
+(:mod:`.encoding`), a solver with a time limit (:mod:`.solvers`) whose claim is checked
+against every real pair known and cross-checked if refuted (:mod:`.verify`), then the
+witness: the solver's incumbent is snapped onto the domain and into the ε-ball
 (:mod:`.witness`) and evaluated on the real network; a gradient attack
 (:mod:`.attack`) supplies candidate pairs too. ``delta_lower`` is the largest real
 value among the candidates that pass an exact check, and ``delta_upper`` the smallest
 proven bound. With a sigmoid or tanh head, the piecewise-linear envelope is refined
 around the witness's logits and the problem solved again while the gap is above
 ``target_gap`` and time remains; every round's bound is sound, so the smallest is
-reported.
+reported. A solver bound below a real pair found later is dropped; when no solver bound
+stands after a refuted claim, the propagated bound is reported with status
+``unverified`` and the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from fairnn.certify.attack import search_pairs
+from fairnn.certify.attack import polish_pair, search_pairs
 from fairnn.certify.certificate import Certificate, rel_gap
 from fairnn.certify.config import CertifyConfig
 from fairnn.certify.domain import Domain
@@ -30,7 +33,8 @@ from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet
 from fairnn.certify.ops import Activation, SShaped, activation
 from fairnn.certify.problem import prepare
-from fairnn.certify.solvers import SolveResult, solve
+from fairnn.certify.solvers import SolveResult
+from fairnn.certify.verify import checked_solve
 from fairnn.certify.witness import BestPair, feasible, repair_pair
 from fairnn.datasets.core import TabularData
 
@@ -103,6 +107,11 @@ class _Rounds:
     nodes: int = 0
     statuses: list[str] = field(default_factory=list)
     trace: list[tuple] = field(default_factory=list)
+    #: accepted solver bounds (scaled) with their status, in order
+    accepted: list[tuple[float, str]] = field(default_factory=list)
+    #: why solver claims were refuted (:mod:`.verify`), and cross-checks that replaced them
+    refuted: list[str] = field(default_factory=list)
+    cross_checked: list[str] = field(default_factory=list)
 
 
 def _solve_rounds(
@@ -114,42 +123,58 @@ def _solve_rounds(
     upper: float,
     t0: float,
 ) -> _Rounds:
-    """Solve, take the incumbent as a witness, refine the head grid around it, repeat while
-    the gap is above ``target_gap``, rounds and time remain and the head is not linear."""
+    """Solve, check the claim (:func:`.verify.checked_solve`), take the incumbent as a
+    witness, refine the head grid around it, repeat while the gap is above ``target_gap``,
+    rounds and time remain and the head is not linear."""
     net, domain, met = problem
     spec = net.spec
     head: Activation = activation(spec.head)
     scale = abs(spec.head_scale)
     out = _Rounds(upper)
     cur = enc
+    deadline = t0 + cfg.time_limit
     while True:
-        remaining = cfg.time_limit - (time.perf_counter() - t0) - 0.3  # room to finish
+        remaining = deadline - time.perf_counter() - 0.3  # room to finish
         if remaining <= 0.05:
             break
         start = None
+        points = []
         if best.pair is not None:
             start = cur.assignment(list(best.pair))
-        result = solve(
+            points.append(start)
+        checked = checked_solve(
             cur.model,
+            points,
             solver=cfg.solver,
             time_limit=remaining,
+            deadline=deadline - 0.3,
+            cross_check=cfg.cross_check,
             start=start,
             threads=cfg.threads,
             seed=cfg.seed,
             mip_rel_gap=cfg.target_gap / 2,
         )
+        result = checked.result
         out.result = result
         out.count += 1
-        out.solve_s += result.time_s
-        out.nodes += result.nodes
-        out.statuses.append(result.status)
-        if result.bound is not None and scale * result.bound <= out.upper:
-            out.upper = scale * result.bound
-            out.status = result.status
-        if result.x is not None:
-            pair = repair_pair(domain, met, cfg.eps, result.x[cur.x[0]], result.x[cur.x[1]])
-            if pair is not None:
-                best.offer(net, *pair)
+        for r in checked.tried:
+            out.solve_s += r.time_s
+            out.nodes += r.nodes
+            out.statuses.append(r.status)
+            if r.x is not None:
+                pair = repair_pair(domain, met, cfg.eps, r.x[cur.x[0]], r.x[cur.x[1]])
+                if pair is not None:
+                    best.offer(net, *pair)
+        if checked.reason is not None:
+            out.refuted.append(checked.reason)
+        elif len(checked.tried) > 1:
+            out.cross_checked.append(result.message)
+        if result.bound is not None:
+            bound = scale * result.bound
+            out.accepted.append((bound, result.status))
+            if bound <= out.upper:
+                out.upper = bound
+                out.status = result.status
         gap = rel_gap(out.upper, best.value)
         out.trace.append(
             (
@@ -161,6 +186,7 @@ def _solve_rounds(
         )
         if (
             head.linear
+            or checked.reason is not None
             or gap <= cfg.target_gap
             or out.count > cfg.refine_rounds
             or result.x is None
@@ -172,6 +198,41 @@ def _solve_rounds(
         opts = replace(opts, head_extra=(tuple(sorted(set(extra))), ()))
         cur = rehead(enc, opts)
     return out
+
+
+def _settle(
+    rounds: _Rounds, start: float, relax: float, lower: float
+) -> tuple[float, str, str | None]:
+    """The reported bound, status and (for ``unverified``) the reason.
+
+    A solver bound stands only if no real pair found since exceeds it; when none stands
+    and a claim was refuted, the propagated bound (proven by fairnn itself) is reported
+    with status ``unverified``. Should even that be below a real pair (a bug), no bound is
+    reported (``inf``).
+    """
+    standing = [(b, st) for b, st in rounds.accepted if b >= lower]
+    for b, _ in rounds.accepted:
+        if b < lower:
+            rounds.refuted.append(
+                f"the solver bound {b:.9g} is below a real pair found later ({lower:.9g})"
+            )
+    upper, status = start, "bound_only"
+    for b, st in standing:
+        if b <= upper:
+            upper, status = b, st
+    reason = None
+    if not math.isfinite(upper):
+        upper = relax  # no solver bound: the propagated one is still proven
+    if rounds.refuted and status == "bound_only":
+        status, reason = "unverified", "; ".join(rounds.refuted)
+    if upper < lower:
+        return (
+            math.inf,
+            "unverified",
+            f"the propagated bound {upper:.9g} is below a real pair ({lower:.9g}); please "
+            "report this as a bug",
+        )
+    return upper, status, reason
 
 
 def certify_global(
@@ -218,19 +279,30 @@ def certify_global(
         fine = _fine_points(head, zi, cfg.target_gap, best.value / scale)
         opts = replace(opts, head_extra=(tuple(fine), ()))
     enc: Encoding = encode(spec, domain, met, cfg.eps, options=opts)
-    relax = scale * enc.relaxation_bound()
+    relax = scale * enc.relaxation_bound()  # padded: a bound leaving propagation
     # the propagated bound is fairnn's (relational bounds); the published encoding has none
     upper = relax if cfg.use_propagated_bound else math.inf
     rounds = _solve_rounds(enc, opts, cfg, (net, domain, met), best, upper, t0)
-    upper = rounds.upper
-    if not math.isfinite(upper):
-        upper = relax  # no solver bound: the propagated one is still proven
-    lower = best.value
-    if upper < lower:
-        # the proven bound must dominate any real value; a violation means a bug
-        raise AssertionError(
-            f"certificate bound {upper} is below the real witness value {lower}: unsound encoding"
+    if cfg.attack and best.pair is not None and best.value > 0:
+        # the witness (often a solver's incumbent, stopped within its gap) polished
+        polished = polish_pair(
+            spec.torch_function(),
+            domain,
+            met,
+            cfg.eps,
+            best.pair,
+            repair=lambda a, b: repair_pair(domain, met, cfg.eps, a, b),
         )
+        if polished is not None and feasible(domain, met, cfg.eps, *polished):
+            best.offer(net, *polished)
+    if any("violates the encoding" in r for r in rounds.refuted):
+        # a real pair falls outside the encoding: its (LP-tightened) bounds are suspect, so
+        # the fallback is the bound of plain interval arithmetic
+        plain = encode(spec, domain, met, cfg.eps, options=replace(opts, bounds="interval"))
+        relax = max(relax, scale * plain.relaxation_bound())
+        upper = relax if cfg.use_propagated_bound else math.inf
+    lower = best.value
+    upper, status, reason = _settle(rounds, upper, relax, lower)
     witness = None if best.pair is None else [best.pair[0].tolist(), best.pair[1].tolist()]
     size = {**spec.to_dict(), **enc.size(), "domain": domain.to_dict()}
     result = rounds.result
@@ -241,7 +313,7 @@ def certify_global(
         delta_upper=float(upper),
         delta_lower=float(lower),
         witness=witness,
-        status=rounds.status,
+        status=status,
         gap=rel_gap(upper, lower),
         time_s=time.perf_counter() - t0,
         model_size=size,
@@ -263,5 +335,8 @@ def certify_global(
             "dz_bounds": None if enc.dz_bounds is None else list(enc.dz_bounds),
             "bounds": opts.bounds,
             "M": opts.M,
+            **({"reason": reason} if reason else {}),
+            **({"refuted": rounds.refuted} if rounds.refuted else {}),
+            **({"cross_checked": rounds.cross_checked} if rounds.cross_checked else {}),
         },
     )

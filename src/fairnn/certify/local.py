@@ -4,11 +4,17 @@ the domain points ``x`` within ε of it.
 Because ``f`` is monotone in the logit, δ comes from the extremes of ``z`` over the
 ball: exact for ReLU networks (a single-copy MILP, :mod:`.encoding`), proven per
 point within the time limit. Points where the network is affine on the whole ball
-(weighted ℓ∞) are solved in closed form, vectorised (:func:`affine_extremes`).
+(weighted ℓ∞) are solved in closed form, vectorised (:func:`affine_extremes`). Around
+the others, a gradient search on the logit (:func:`~fairnn.certify.attack.local_search`,
+batched over the points) finds real points with a high and a low logit: they are
+witnesses, warm starts, and the floor each solver claim is checked against
+(:mod:`.verify`); a refuted claim falls back to the interval range of the logit (status
+``unverified``).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any
@@ -17,15 +23,17 @@ import numpy as np
 import torch
 
 from fairnn.certify import bounds as B
+from fairnn.certify.attack import local_search
 from fairnn.certify.certificate import Certificate, LocalCertificates, rel_gap
 from fairnn.certify.config import CertifyConfig
 from fairnn.certify.domain import Domain
 from fairnn.certify.encoding import EncodeOptions, encode
+from fairnn.certify.margin import pad_down, pad_up
 from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet
 from fairnn.certify.ops import activation
 from fairnn.certify.problem import prepare
-from fairnn.certify.solvers import pad_up, solve
+from fairnn.certify.verify import checked_solve
 from fairnn.certify.witness import repair_pair
 from fairnn.datasets.core import TabularData
 from fairnn.errors import InvalidValueError
@@ -148,32 +156,58 @@ def _milp_range(
     x0: np.ndarray,
     cfg: CertifyConfig,
     opts: EncodeOptions,
-) -> tuple[float, float, list[np.ndarray], str, dict[str, Any]]:
+    known: list[np.ndarray],
+) -> tuple[float, float, list[np.ndarray], str, dict[str, Any], list[str]]:
     """The proven range of ``z`` over the ball around ``x0`` (two MILPs: max and min z),
-    the solutions as candidate witnesses, the status and the problem's size."""
+    the solutions as candidate witnesses, the status, the problem's size and the reasons
+    any solver claim was refuted. ``known`` are real points of the ball (``x0`` and the
+    pair search's): they check every claim (:func:`.verify.checked_solve`) and warm-start
+    the solver."""
+    t0 = time.perf_counter()
     enc = encode(net.spec, domain, met, cfg.eps, x0=x0, options=opts)
     z = enc.z[0]
-    results = []
+    points = [enc.assignment([x]) for x in known]
+    zs = [float(v[z]) for v in points]
+    # a bound leaving propagation carries the margin
+    z_lo_b, z_hi_b = pad_down(enc.z_bounds[0]), pad_up(enc.z_bounds[1])
+    cand: list[np.ndarray] = []
+    statuses: list[str] = []
+    reasons: list[str] = []
     for sign in (1.0, -1.0):
         enc.model.set_objective([z], [sign])
+        start = points[int(np.argmax(sign * np.asarray(zs)))] if points else None
         # local problems are small: close the gap fully (it is also faster than 1e-4 here)
-        results.append(
-            solve(
-                enc.model,
-                solver=cfg.solver,
-                time_limit=cfg.time_limit / 2,
-                threads=cfg.threads,
-                mip_rel_gap=1e-7,
-            )
+        checked = checked_solve(
+            enc.model,
+            points,
+            solver=cfg.solver,
+            time_limit=cfg.time_limit / 2,
+            deadline=t0 + cfg.time_limit,
+            cross_check=cfg.cross_check,
+            start=start,
+            threads=cfg.threads,
+            mip_rel_gap=1e-7,
         )
-    r_max, r_min = results
-    z_hi_b = r_max.bound if r_max.bound is not None else enc.z_bounds[1]
-    z_lo_b = -r_min.bound if r_min.bound is not None else enc.z_bounds[0]
-    z_hi_b = min(z_hi_b, enc.z_bounds[1])
-    z_lo_b = max(z_lo_b, enc.z_bounds[0])
-    cand = [r.x[enc.x[0]] for r in (r_max, r_min) if r.x is not None]
-    status = "optimal" if r_max.status == r_min.status == "optimal" else "time_limit"
-    return z_lo_b, z_hi_b, cand, status, enc.size()
+        cand.extend(r.x[enc.x[0]] for r in checked.tried if r.x is not None)
+        r = checked.result
+        if checked.reason is not None:
+            reasons.append(checked.reason)
+            statuses.append("unverified")
+            continue
+        statuses.append(r.status if r.bound is not None else "bound_only")
+        if r.bound is None:
+            continue
+        if sign > 0:
+            z_hi_b = min(z_hi_b, r.bound)
+        else:
+            z_lo_b = max(z_lo_b, -r.bound)
+    if "unverified" in statuses:
+        status = "unverified"
+    elif statuses == ["optimal", "optimal"]:
+        status = "optimal"
+    else:
+        status = "time_limit"
+    return z_lo_b, z_hi_b, cand, status, enc.size(), reasons
 
 
 def certify_local(
@@ -223,6 +257,15 @@ def certify_local(
     if cfg.fast and closed_form and activation(spec.activation).piecewise_linear:
         ok, zmax, zmin, XM, Xm = affine_extremes(net, domain, met, cfg.eps, Xn)
     opts = EncodeOptions(bounds=cfg.bounds, threads=cfg.threads)
+    search = np.flatnonzero(~ok) if cfg.attack else np.zeros(0, dtype=int)
+    found_hi = found_lo = np.zeros((0, Xn.shape[1]))
+    if search.size:
+        # real points of each ball with a high and a low logit: witnesses, warm starts,
+        # and the floor every solver claim is checked against
+        found_hi, found_lo = local_search(
+            spec.torch_logit(), Xn[search], domain, met, cfg.eps, seed=cfg.seed
+        )
+    slot = {int(i): k for k, i in enumerate(search)}
     certs: list[Certificate] = []
     show = cfg.progress and sys.stderr.isatty()
     from tqdm.auto import tqdm
@@ -232,13 +275,22 @@ def certify_local(
         x0 = Xn[i]
         status = "optimal"
         size: dict[str, Any] = {}
+        reasons: list[str] = []
+        known = [x0]
+        if i in slot:
+            for xc in (found_hi[slot[i]], found_lo[slot[i]]):
+                pair = repair_pair(domain, met, cfg.eps, x0, xc)
+                if pair is not None:
+                    known.append(pair[1])
         if ok[i]:
             z_hi, z_lo = float(zmax[i]), float(zmin[i])
             cand = [XM[i], Xm[i]]
-            z_hi_b, z_lo_b = pad_up(z_hi), -pad_up(-z_lo)
+            z_hi_b, z_lo_b = pad_up(z_hi), pad_down(z_lo)
             how = "affine"
         else:
-            z_lo_b, z_hi_b, cand, status, size = _milp_range(net, domain, met, x0, cfg, opts)
+            z_lo_b, z_hi_b, cand, status, size, reasons = _milp_range(
+                net, domain, met, x0, cfg, opts, known
+            )
             how = "milp"
         # δ upper from the proven logit range (the head is monotone)
         g = head.value
@@ -246,7 +298,7 @@ def certify_local(
         up_lo = scale * (g(np.array([z0[i]]))[0] - g(np.array([z_lo_b]))[0])
         upper = pad_up(max(up_hi, up_lo, 0.0))
         best_v, best_x = 0.0, x0.copy()
-        for xc in cand:
+        for xc in [*cand, *known[1:]]:
             pair = repair_pair(domain, met, cfg.eps, x0, xc)
             if pair is None:
                 continue
@@ -254,7 +306,19 @@ def certify_local(
             if v > best_v:
                 best_v, best_x = v, pair[1]
         if upper < best_v:
-            raise AssertionError(f"local bound {upper} below the real witness value {best_v}")
+            # the proven range misses a real point: a bug; no bound is claimed
+            reasons.append(
+                f"the proven bound {upper:.9g} is below a real point ({best_v:.9g}); please "
+                "report this as a bug"
+            )
+            upper, status = math.inf, "unverified"
+        details: dict[str, Any] = {
+            "method": how,
+            "z0": float(z0[i]),
+            "z_range": [float(z_lo_b), float(z_hi_b)],
+        }
+        if reasons:
+            details["reason" if status == "unverified" else "refuted"] = "; ".join(reasons)
         certs.append(
             Certificate(
                 property="local",
@@ -269,11 +333,7 @@ def certify_local(
                 model_size={**spec.to_dict(), **size},
                 solver="closed-form" if how == "affine" else cfg.solver,
                 output=net.output,
-                details={
-                    "method": how,
-                    "z0": float(z0[i]),
-                    "z_range": [float(z_lo_b), float(z_hi_b)],
-                },
+                details=details,
             )
         )
     return LocalCertificates(certs, float(cfg.eps), met.to_dict(), time.perf_counter() - t0)

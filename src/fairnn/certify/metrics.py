@@ -51,7 +51,7 @@ linear probes that predict the sensitive attribute from the other features
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,36 +59,23 @@ import numpy as np
 
 from fairnn.datasets.core import FeatureMeta, TabularData
 from fairnn.errors import ConfigError, InvalidValueError
+from fairnn.registry import Registry
 
 Norm = Literal["linf", "l1", "l2"]
 METRIC_NAMES = ("linf", "l1", "l2", "mahalanobis", "embedding")
 #: default number of rotate-and-reflect steps per 2-D cone of the ℓ2 outer approximation
 L2_LEVELS = 5
 
-#: The NNFF seed's Boston weights (code: ``fairnn.py``, ``A``), chosen by rank of
-#: importance and summing to 1, with ``B`` (a race proxy) at 0. The seed uses them as
-#: *squared* ℓ2 weights, ``d = sqrt(Σ a_i Δ_i²)``; :func:`nnff_boston_weights` returns
-#: the equivalent scale weights ``sqrt(a_i)``. ``PIRATIO`` is fairnn's ``PTRATIO``.
-NNFF_BOSTON_SQUARED_WEIGHTS: dict[str, float] = {
-    "RM": 13 / 90,
-    "LSTAT": 12 / 90,
-    "INDUS": 11 / 90,
-    "NOX": 10 / 90,
-    "CRIM": 9 / 90,
-    "AGE": 8 / 90,
-    "DIS": 7 / 90,
-    "TAX": 6 / 90,
-    "PTRATIO": 5 / 90,
-    "ZN": 4 / 90,
-    "RAD": 3 / 90,
-    "CHAS": 2 / 90,
-    "B": 0.0,
-}
+#: named metric weights (``weights=NAME``, ``--weights NAME``): ``fn(features, data)``
+#: returns a mapping by feature name or one weight per feature. ``rank``
+#: (:func:`rank_weights`) is fairnn's; papers register theirs from their wings
+#: (``fairnn.papers.<paper>.weights``, e.g. NNFF's Boston weights)
+WeightPreset = Callable[[FeatureMeta, TabularData | None], Mapping[str, float] | np.ndarray]
+WEIGHT_PRESETS: Registry[WeightPreset] = Registry("weight preset", discover="weights")
 
 
-def nnff_boston_weights() -> dict[str, float]:
-    """The seed's Boston weights as scale weights for :func:`weighted_metric` (ℓ2)."""
-    return {k: math.sqrt(v) for k, v in NNFF_BOSTON_SQUARED_WEIGHTS.items()}
+def _presets() -> str:
+    return ", ".join(repr(name) for name in WEIGHT_PRESETS.names())
 
 
 _RADIUS_CACHE: dict[tuple[int, float], tuple[Any, np.ndarray]] = {}
@@ -360,12 +347,19 @@ def rank_weights(data: TabularData) -> np.ndarray:
     return w
 
 
+@WEIGHT_PRESETS.register("rank")
+def _rank_preset(features: FeatureMeta, data: TabularData | None = None) -> np.ndarray:
+    if data is None:
+        raise ConfigError("weights='rank' derives weights from data; pass data=")
+    return rank_weights(data)
+
+
 def parse_weights(text: str | None) -> dict[str, float] | str | None:
-    """``--weights`` on the command line: ``rank``, ``nnff``, ``name=w,name=w`` or a JSON file
-    holding a mapping ``name -> weight``."""
+    """``--weights`` on the command line: a preset's name (:data:`WEIGHT_PRESETS`, e.g.
+    ``rank``), ``name=w,name=w`` or a JSON file holding a mapping ``name -> weight``."""
     if text is None or text == "":
         return None
-    if text in ("rank", "nnff"):
+    if text in WEIGHT_PRESETS:
         return text
     import json
     from pathlib import Path
@@ -381,7 +375,7 @@ def parse_weights(text: str | None) -> dict[str, float] | str | None:
         name, eq, val = part.partition("=")
         if not eq:
             raise ConfigError(
-                f"--weights {text!r}: give name=weight pairs separated by commas, 'rank', 'nnff' "
+                f"--weights {text!r}: give name=weight pairs separated by commas, {_presets()} "
                 "or a .json file"
             )
         try:
@@ -402,21 +396,16 @@ def make_metric(
 ) -> SimilarityMetric:
     """A metric by name, as the CLI and the API accept it.
 
-    ``weights`` may be a mapping, a sequence, or ``"rank"`` (:func:`rank_weights`
-    on ``data``) or ``"nnff"`` (:func:`nnff_boston_weights`). ``mahalanobis`` takes
+    ``weights`` may be a mapping, a sequence, or the name of a preset in
+    :data:`WEIGHT_PRESETS` (``"rank"``: :func:`rank_weights` on ``data``). ``mahalanobis`` takes
     ``matrix`` as ``S``, or derives Benussi's ``S`` from ``data``.
     """
     if name not in METRIC_NAMES:
         raise ConfigError(f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}")
     if isinstance(weights, str):
-        if weights == "rank":
-            if data is None:
-                raise ConfigError("weights='rank' derives weights from data; pass data=")
-            weights = rank_weights(data)
-        elif weights == "nnff":
-            weights = {k: v for k, v in nnff_boston_weights().items() if k in features.names}
-        else:
-            raise ConfigError(f"weights={weights!r}: give 'rank', 'nnff', a mapping or a list")
+        if weights not in WEIGHT_PRESETS:
+            raise ConfigError(f"weights={weights!r}: give {_presets()}, a mapping or a list")
+        weights = WEIGHT_PRESETS.get(weights)(features, data)
     if name in ("linf", "l1", "l2"):
         return weighted_metric(name, features, weights)  # type: ignore[arg-type]
     if name == "mahalanobis":

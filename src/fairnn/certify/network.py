@@ -5,7 +5,7 @@ network's output logit (an MLP: affine layers with one hidden activation) and
 ``head`` is ``sigmoid`` (a binary classifier's probability, Benussi et al.'s
 ``f``), ``tanh`` or ``identity`` (a logit or a regression output). The NNFF seed's
 Boston model ``5 + 45 · σ(w·x + b)`` is a network without hidden layers, a
-sigmoid head, offset 5 and scale 45 (:class:`SigmoidUnit`).
+sigmoid head, offset 5 and scale 45 (:class:`fairnn.papers.nnff.model.SigmoidUnit`).
 
 :func:`as_network` turns a fairnn model (a :class:`~fairnn.nn.MLP`, a saved
 model, a user's ``nn.Sequential``) into a :class:`CertNet`: the :class:`NetSpec`
@@ -71,16 +71,25 @@ class NetSpec:
 
     def torch_function(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """``f`` as a differentiable torch function of a float64 batch (the pair search's)."""
-        Ws = [torch.as_tensor(W) for W in self.weights]
-        bs = [torch.as_tensor(b) for b in self.biases]
-        act = activation(self.activation).torch_value
+        logit = self.torch_logit()
         head = activation(self.head).torch_value
         offset, scale = self.head_offset, self.head_scale
 
         def f(x: torch.Tensor) -> torch.Tensor:
-            return offset + scale * head(_logit(x, Ws, bs, act))
+            return offset + scale * head(logit(x))
 
         return f
+
+    def torch_logit(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The logit ``z`` as a differentiable torch function of a float64 batch."""
+        Ws = [torch.as_tensor(W) for W in self.weights]
+        bs = [torch.as_tensor(b) for b in self.biases]
+        act = activation(self.activation).torch_value
+
+        def z(x: torch.Tensor) -> torch.Tensor:
+            return _logit(x, Ws, bs, act)
+
+        return z
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,29 +127,6 @@ class CertNet:
         return self.forward(np.atleast_2d(np.asarray(X, dtype=np.float64)))
 
 
-class SigmoidUnit(nn.Module):
-    """``offset + scale · σ(w·x + b)``: the NNFF seed's Boston regression model (5 + 45·σ)."""
-
-    def __init__(self, in_features: int, scale: float = 45.0, offset: float = 5.0) -> None:
-        super().__init__()
-        self.linear = nn.Linear(in_features, 1)
-        self.scale = float(scale)
-        self.offset = float(offset)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.offset + self.scale * torch.sigmoid(self.linear(x).squeeze(-1))
-
-    def certify_spec(self) -> NetSpec:
-        return NetSpec(
-            (self.linear.weight.detach().double().cpu().numpy(),),
-            (self.linear.bias.detach().double().cpu().numpy(),),
-            "relu",
-            "sigmoid",
-            self.scale,
-            self.offset,
-        )
-
-
 def _torch_forward(module: nn.Module, post: Callable[[torch.Tensor], torch.Tensor]):
     real = copy.deepcopy(module).double().eval().cpu()
 
@@ -166,7 +152,7 @@ def as_network(model: Any, *, task: str | None = None, output: str | None = None
     ``output`` is ``probability`` (σ of the logit; default for a binary task),
     ``logit`` (the logit itself) or ``value`` (a regression output; default for
     regression). A ``Sequential`` that ends with ``Sigmoid`` already outputs a
-    probability. A module with a ``certify_spec()`` method (:class:`SigmoidUnit`)
+    probability. A module with a ``certify_spec()`` method (NNFF's ``SigmoidUnit``)
     describes itself; its forward must return ``f``.
     """
     if isinstance(model, CertNet):

@@ -1,22 +1,28 @@
 """MILP solvers behind one call: HiGHS (highspy, the default) and CBC (through PuLP).
 
-:func:`solve` maximises a :class:`~fairnn.certify.milp.MilpModel` within a time
-limit and returns the *anytime* result: the best incumbent found (a feasible
-point, so a lower bound on the maximum) and the proven dual bound (an upper
-bound on the maximum). Only the dual bound may become a certificate:
+:func:`solve` maximises a :class:`~fairnn.certify.milp.MilpModel` (conditioned
+first: :meth:`~fairnn.certify.milp.MilpModel.conditioned`) within a time limit and
+returns the *anytime* result: the best incumbent found (a feasible point, so a lower
+bound on the maximum) and the dual bound (an upper bound on the maximum). Only the
+dual bound may become a certificate, and only after the caller's independent check
+(:mod:`fairnn.certify.verify`):
 
-* HiGHS reports it directly (``mip_dual_bound``), also when it stops at the
-  time limit;
-* CBC is driven through PuLP as a *minimisation* of the negated objective, and
-  the bound is read from the "Lower bound" line CBC prints when it stops early
-  (negated back). When CBC proves optimality the bound is the objective widened
-  by the relative gap it was allowed to stop at. When no bound can be read,
-  :attr:`SolveResult.bound` is ``None`` and the caller falls back to a bound it
-  proved itself (interval or LP bounds).
+* HiGHS reports it as a number (``mip_dual_bound``), also at the time limit;
+* CBC is driven through PuLP as a *minimisation* of the negated objective. PuLP has
+  no call that returns CBC's bound, and CBC prints it only as text: the "best
+  possible" value of its search messages (8 significant digits) and a "Lower bound"
+  line (3 decimals). Each printed value is taken with half a unit in its last printed
+  digit added (:func:`~fairnn.certify.margin.printed_error`), and the tightest of them
+  is used. CBC prunes nodes within its cutoff increment (``inc``, pinned to
+  :data:`CBC_INCREMENT`) of the incumbent, so the bound is never below the incumbent
+  plus the increment. When CBC proves optimality it prints no bound; its stopping rule
+  (gap ``≤ ratio · max(|incumbent|, |bound|)``) gives
+  ``bound ≤ (obj + inc + ratio·|obj|) / (1 - ratio)``.
+  When no bound can be had, :attr:`SolveResult.bound` is ``None`` and the caller
+  falls back to a bound it proved itself (interval or LP bounds).
 
-Solvers work in floating point with feasibility tolerances (HiGHS: 1e-7 primal,
-1e-6 integrality). :data:`BOUND_MARGIN` is added to every dual bound to cover
-them; it is part of the documented soundness caveat (docs/certify.md).
+Every dual bound is widened by :func:`~fairnn.certify.margin.pad_up` (the solvers'
+feasibility tolerances; see :mod:`fairnn.certify.margin`).
 """
 
 from __future__ import annotations
@@ -26,21 +32,21 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from fairnn.certify.margin import BOUND_MARGIN, pad_up, printed_error
 from fairnn.certify.milp import MilpModel
 from fairnn.errors import ConfigError
 from fairnn.registry import Registry
 
-#: absolute + relative margin added to a solver's dual bound (floating-point tolerances)
-BOUND_MARGIN = 1e-6
+__all__ = ["BOUND_MARGIN", "CBC_INCREMENT", "SOLVERS", "SolveResult", "pad_up", "solve"]
 
-
-def pad_up(v: float) -> float:
-    return v + BOUND_MARGIN * (1.0 + abs(v))
+#: CBC's cutoff increment (its default, pinned so the bound accounts for it)
+CBC_INCREMENT = 1e-5
 
 
 @dataclass
@@ -99,9 +105,20 @@ def highs_model(model: MilpModel, *, relax: bool = False, maximize: bool = True)
     return lp
 
 
+_SCHEDULER: list[int | None] = []  # the thread count HiGHS's global scheduler was set up with
+
+
 def new_highs(time_limit: float | None = None, threads: int | None = None, seed: int = 0):
+    """A quiet HiGHS instance. HiGHS sets up one thread scheduler per process at its first
+    run and fails every later run that asks for another thread count ("Not Set", with a
+    dual bound of 0 that must not be read); a change of ``threads`` resets it first."""
     import highspy
 
+    if _SCHEDULER and _SCHEDULER[0] != threads:
+        reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+        if reset is not None:
+            reset(True)
+    _SCHEDULER[:] = [threads]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", int(seed))
@@ -126,7 +143,7 @@ def solve(
     """Maximise ``model`` with the solver registered as ``solver`` (:data:`SOLVERS`); see
     the module docstring for what is proven."""
     run = SOLVERS.get(solver)
-    return run(model, time_limit, mip_rel_gap, start, threads, seed, verbose)
+    return run(model.conditioned(), time_limit, mip_rel_gap, start, threads, seed, verbose)
 
 
 @SOLVERS.register("highs")
@@ -154,13 +171,6 @@ def _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose) 
     if info.primal_solution_status == 2:  # feasible
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
         obj = float(info.objective_function_value)
-    bound: float | None = None
-    if is_mip:
-        b = float(info.mip_dual_bound)
-        if math.isfinite(b):
-            bound = b
-    elif status == S.kOptimal:
-        bound = float(info.objective_function_value)
     if status == S.kOptimal:
         st = "optimal"
     elif status in (S.kTimeLimit, S.kInterrupt, S.kIterationLimit, S.kSolutionLimit):
@@ -169,6 +179,14 @@ def _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose) 
         st = "infeasible"
     else:
         st = "error"
+    bound: float | None = None
+    if st in ("optimal", "time_limit"):  # a failed run reports a dual bound of 0
+        if is_mip:
+            b = float(info.mip_dual_bound)
+            if math.isfinite(b):
+                bound = b
+        elif st == "optimal":
+            bound = float(info.objective_function_value)
     if bound is not None:
         bound = pad_up(bound)
     return SolveResult(
@@ -183,20 +201,53 @@ def _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose) 
     )
 
 
-_LOWER = re.compile(r"^Lower bound:\s*(\S+)", re.M)
-_OBJ = re.compile(r"^Objective value:\s*(\S+)", re.M)
+_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+_LOWER = re.compile(r"^Lower bound:\s*" + _NUMBER, re.M)
+_POSSIBLE = re.compile(r"best possible " + _NUMBER)
+_OBJ = re.compile(r"^Objective value:\s*" + _NUMBER, re.M)
 _RESULT = re.compile(r"^Result - (.*)$", re.M)
 _NODES = re.compile(r"^Enumerated nodes:\s*(\d+)", re.M)
 
 
-@SOLVERS.register("cbc")
-def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) -> SolveResult:
-    """CBC through PuLP (``seed`` is not passed on: PuLP's CBC call has no seed)."""
-    try:
-        import pulp
-    except ImportError:  # pragma: no cover - pulp is a dependency
-        raise ConfigError("the CBC solver needs PuLP: pip install pulp") from None
-    t0 = time.perf_counter()
+def _printed(matches: list[str]) -> list[tuple[float, float]]:
+    """``(value, rounding error)`` of printed numbers (huge placeholders such as 1e+50 dropped)."""
+    out = []
+    for text in matches:
+        v = float(text)
+        if math.isfinite(v) and abs(v) < 1e40:
+            out.append((v, printed_error(text)))
+    return out
+
+
+def cbc_bound(
+    log: str, optimal: bool, ratio: float, increment: float = CBC_INCREMENT
+) -> float | None:
+    """The upper bound on the *maximum* (CBC minimised its negation, without the objective's
+    constant) that CBC's log proves, before the floating-point margin; see the module
+    docstring. ``None`` when the log proves none."""
+    inc = _printed(_OBJ.findall(log))
+    # CBC's incumbent, in the maximisation sense; rounding taken against us
+    obj = None if not inc else -inc[-1][0] + inc[-1][1]
+    if optimal:
+        if obj is None:
+            return None
+        u = obj + increment + ratio * abs(obj)
+        return u / (1.0 - ratio) if u > 0 else u
+    lbs = _printed(_POSSIBLE.findall(log) + _LOWER.findall(log))
+    if not lbs:
+        return None
+    # every printed lower bound of the minimisation is valid; the largest is the tightest
+    bound = min(-v + err for v, err in lbs)
+    if obj is not None:
+        # nodes within the cutoff increment of the incumbent were pruned unexplored
+        bound = max(bound, obj + increment)
+    return bound
+
+
+def _pulp_problem(pulp, model: MilpModel, start: np.ndarray | None):
+    """The PuLP problem of ``model`` as a minimisation of the negated objective (without its
+    constant: CBC's lower bound is then minus our upper bound before the constant), and its
+    variables."""
     prob = pulp.LpProblem("fairnn_certify", pulp.LpMinimize)
     lb, ub, it = model.lb, model.ub, model.integer
     xs = [
@@ -211,8 +262,6 @@ def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) ->
     cost = np.zeros(model.n_vars)
     cost[: model.cost.shape[0]] = model.cost
     nz = np.flatnonzero(cost)
-    # minimise the negated objective (without its constant), so CBC's "Lower bound" is
-    # minus our upper bound before the constant is added back
     prob += pulp.LpAffineExpression([(xs[j], -float(cost[j])) for j in nz])
     start_arr, idx, val, lo, hi = model.csr()
     for r in range(model.n_rows):
@@ -228,25 +277,43 @@ def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) ->
             if math.isfinite(hi[r]):
                 prob += expr <= float(hi[r])
     if start is not None:
+        # a real point's assignment can sit an ulp outside a (padded) bound; PuLP refuses it
+        start = np.clip(start, lb, ub)
         for j, v in enumerate(start):
             xs[j].setInitialValue(float(np.round(v)) if it[j] else float(v))
+    return prob, xs
+
+
+@SOLVERS.register("cbc")
+def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) -> SolveResult:
+    """CBC through PuLP (``seed`` is not passed on: PuLP's CBC call has no seed)."""
+    try:
+        import pulp
+    except ImportError:  # pragma: no cover - pulp is a dependency
+        raise ConfigError("the CBC solver needs PuLP: pip install pulp") from None
+    t0 = time.perf_counter()
     fd, log_path = tempfile.mkstemp(prefix="fairnn-cbc-", suffix=".log")
     os.close(fd)
     try:
-        cmd = pulp.PULP_CBC_CMD(
-            msg=verbose,
-            timeLimit=None if time_limit is None else max(float(time_limit), 1.0),
-            gapRel=float(mip_rel_gap),
-            threads=threads,
-            warmStart=start is not None,
-            logPath=log_path,
-        )
-        try:
-            prob.solve(cmd)
-        except pulp.PulpSolverError as e:
-            return SolveResult(
-                "error", None, None, None, time.perf_counter() - t0, 0, "cbc", str(e)
+        with warnings.catch_warnings():
+            # PuLP 3 deprecates the calls that PuLP 2.7 (the oldest supported) offers
+            warnings.simplefilter("ignore", DeprecationWarning)
+            prob, xs = _pulp_problem(pulp, model, start)
+            cmd = pulp.PULP_CBC_CMD(
+                msg=verbose,
+                timeLimit=None if time_limit is None else max(float(time_limit), 1.0),
+                gapRel=float(mip_rel_gap),
+                threads=threads,
+                warmStart=start is not None,
+                logPath=log_path,
+                options=[f"inc {CBC_INCREMENT!r}"],
             )
+            try:
+                prob.solve(cmd)
+            except pulp.PulpSolverError as e:
+                return SolveResult(
+                    "error", None, None, None, time.perf_counter() - t0, 0, "cbc", str(e)
+                )
         with open(log_path, encoding="utf-8", errors="replace") as f:
             log = f.read()
     finally:
@@ -261,22 +328,16 @@ def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) ->
         x = np.array([v.varValue if v.varValue is not None else 0.0 for v in xs], dtype=np.float64)
         obj = model.objective_value(x)
     bound = None
-    if "Optimal" in result_text and obj is not None:
+    if "Optimal" in result_text:
         st = "optimal"
-        # CBC stops once (bound - incumbent) <= gapRel * |incumbent| (+ its absolute 1e-10)
-        bound = obj + mip_rel_gap * max(abs(obj), abs(obj - model.objective_offset)) + 1e-10
+        bound = cbc_bound(log, True, float(mip_rel_gap))
     elif "infeasible" in result_text.lower():
         st = "infeasible"
     elif "time" in result_text.lower() or "Stopped" in result_text:
         st = "time_limit"
-        m = _LOWER.search(log)
-        if m:
-            try:
-                bound = -float(m.group(1)) + model.objective_offset
-            except ValueError:
-                bound = None
+        bound = cbc_bound(log, False, float(mip_rel_gap))
     else:
         st = "error"
     if bound is not None:
-        bound = pad_up(bound)
+        bound = pad_up(bound + model.objective_offset)
     return SolveResult(st, obj, bound, x, time.perf_counter() - t0, nodes, "cbc", result_text)

@@ -25,9 +25,14 @@ def repair_pair(
     ``x'`` is projected onto the domain (binary and one-hot columns rounded,
     integers onto their grid). ``x''`` is projected too, except that its integer
     columns keep a whole number of steps from ``x'``, rounded toward zero. If the
-    distance still exceeds ε (solver tolerances), the continuous part of the
-    difference, then the integer part, is shrunk toward ``x'`` until it fits (the
-    box holds, being convex and grid-aligned).
+    distance still exceeds ε (solver tolerances, the ℓ2 polytope's corners), the
+    continuous part of the difference is moved toward the continuous step that best
+    compensates the discrete part (least squares in the metric: zero for a diagonal
+    metric, where the discrete and continuous columns do not interact), as little as
+    needed: for a non-diagonal metric the continuous part often cancels the discrete
+    part, and shrinking it toward zero would move the pair *out* of the ball. Then the
+    integer part is halved until the pair fits (the box holds throughout: it is convex
+    and grid-aligned).
     """
     a = domain.project(x1)[0]
     b = domain.project(x2)[0]
@@ -40,33 +45,128 @@ def repair_pair(
     b[domain.equal] = a[domain.equal]
     if metric.distance(a, b)[0] <= eps:
         return a, b
-    cont = domain.continuous
+    cont = domain.continuous & ~domain.equal
     if metric.is_diagonal and metric.norm == "linf":
         # the weighted ℓ∞ ball is a box: clip the continuous part onto it
         r = metric.radius(eps)[cont] * (1 - 1e-12)
         bb = b.copy()
         bb[cont] = np.clip(b[cont], a[cont] - r, a[cont] + r)
-        if metric.distance(a, bb)[0] <= eps and domain.contains(bb[None])[0]:
+        if feasible(domain, metric, eps, a, bb):
             return a, bb
-    d = b - a
-    lo, hi = 0.0, 1.0
+    if not metric.is_diagonal and cont.any():
+        pair = _rescaled(domain, metric, eps, a, b, cont)
+        if pair is not None:
+            return pair
+    step = domain.int_step[isint]
+    k = np.round((b[isint] - a[isint]) / step) if isint.any() else np.zeros(0)
+    while True:
+        for anchor in _anchors(domain, metric, a, b, cont):
+            pair = _toward(domain, metric, eps, a, b, cont, anchor)
+            if pair is not None:
+                return pair
+        if not np.any(k != 0):
+            return None
+        k = np.fix(k / 2)  # the integer steps alone are too far: halve them
+        b = b.copy()
+        b[isint] = a[isint] + k * step
+
+
+def _rescaled(
+    domain: Domain,
+    metric: SimilarityMetric,
+    eps: float,
+    a: np.ndarray,
+    b: np.ndarray,
+    cont: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``x''`` with a small correction of its continuous columns, inside the box, that
+    scales the metric's image ``A (x'' - x')`` down to just inside the ball (a pair from
+    the ℓ2 polytope's corner, or rounded by the solver, is usually a hair outside)."""
+    A = metric.matrix
+    y = A @ (b - a)
+    dist = float(metric.distance(a, b)[0])
+    if not dist > 0:
+        return None
+    M = A[:, cont]
+    lo, hi = domain.lower[cont] - b[cont], domain.upper[cont] - b[cont]
+    for frac in (1 - 1e-9, 1 - 1e-6, 0.999, 0.99):
+        delta = _bounded_lsq(M, y * (frac * eps / dist) - y, lo, hi)
+        bb = b.copy()
+        bb[cont] = np.clip(b[cont] + delta, domain.lower[cont], domain.upper[cont])
+        if feasible(domain, metric, eps, a, bb):
+            return a, bb
+    return None
+
+
+def _bounded_lsq(
+    M: np.ndarray, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, iters: int = 500
+) -> np.ndarray:
+    """``argmin ||M δ - t||_2`` over ``lo ≤ δ ≤ hi`` (``lo ≤ 0 ≤ hi``), approximately:
+    projected gradient from 0 (accelerated), stopped early once it stalls."""
+    L = float(np.linalg.norm(M, 2)) ** 2
+    if not L > 0:
+        return np.zeros(M.shape[1])
+    x = z = np.zeros(M.shape[1])
+    mom = 1.0
+    for _ in range(iters):
+        g = M.T @ (M @ z - t)
+        x_new = np.clip(z - g / L, lo, hi)
+        mom_new = 0.5 * (1 + np.sqrt(1 + 4 * mom * mom))
+        z = x_new + ((mom - 1) / mom_new) * (x_new - x)
+        if np.max(np.abs(x_new - x), initial=0.0) <= 1e-15 * (1 + np.max(np.abs(x_new))):
+            return x_new
+        x, mom = x_new, mom_new
+    return x
+
+
+def _anchors(
+    domain: Domain, metric: SimilarityMetric, a: np.ndarray, b: np.ndarray, cont: np.ndarray
+) -> list[np.ndarray]:
+    """Continuous steps to move toward: the least-squares compensation of the discrete
+    part (clipped to the box), then zero."""
+    out = []
+    if not metric.is_diagonal and cont.any():
+        A = metric.matrix
+        disc = b - a
+        disc[cont] = 0.0
+        c = -np.linalg.lstsq(A[:, cont], A @ disc, rcond=None)[0]
+        anchor = np.zeros_like(a)
+        anchor[cont] = np.clip(a[cont] + c, domain.lower[cont], domain.upper[cont]) - a[cont]
+        out.append(anchor)
+    out.append(np.zeros_like(a))
+    return out
+
+
+def _toward(
+    domain: Domain,
+    metric: SimilarityMetric,
+    eps: float,
+    a: np.ndarray,
+    b: np.ndarray,
+    cont: np.ndarray,
+    anchor: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``x''`` with its continuous step moved from ``b - a`` toward ``anchor`` by the least
+    fraction that brings the pair inside the ball (the distance is convex along the way),
+    or None if even the anchor is outside."""
+
+    def at(t: float) -> np.ndarray:
+        bb = b.copy()
+        bb[cont] = a[cont] + (1 - t) * (b[cont] - a[cont]) + t * anchor[cont]
+        return bb
+
+    if metric.distance(a, at(1.0))[0] > eps:
+        return None
+    lo, hi = 0.0, 1.0  # distance > eps at lo, <= eps at hi
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        bb = b.copy()
-        bb[cont] = a[cont] + mid * d[cont]
-        if metric.distance(a, bb)[0] <= eps:
-            lo = mid
-        else:
+        if metric.distance(a, at(mid))[0] <= eps:
             hi = mid
-    b[cont] = a[cont] + lo * d[cont]
-    if isint.any() and metric.distance(a, b)[0] > eps:
-        step = domain.int_step[isint]
-        k = np.round((b[isint] - a[isint]) / step)
-        while np.any(k != 0) and metric.distance(a, b)[0] > eps:
-            k = np.fix(k / 2)
-            b[isint] = a[isint] + k * step
-    if metric.distance(a, b)[0] <= eps and domain.contains(b[None])[0]:
-        return a, b
+        else:
+            lo = mid
+    bb = at(hi)
+    if feasible(domain, metric, eps, a, bb):
+        return a, bb
     return None
 
 

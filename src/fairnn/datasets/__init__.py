@@ -8,6 +8,8 @@
 - :func:`load_dataset` (registered data, by recipe and seed), :func:`from_frame` (your
   own DataFrame, same preprocessing), :func:`load_raw` (the tidy raw frame),
   :func:`read_table` (CSV or parquet).
+- :func:`resolve` (any data: a :class:`DataSpec`, a name, a table path, a DataFrame,
+  arrays) as splits; see :mod:`fairnn.datasets.sources`.
 - :func:`list_datasets`, :func:`get_spec`, :func:`dataset_info`; recipes:
   :func:`list_recipes`, :func:`register_recipe`.
 - Files: ``$FAIRNN_DATA_DIR/<dataset>/<file>``, the cache (``$FAIRNN_CACHE_DIR``),
@@ -38,7 +40,6 @@ from fairnn.datasets.core import (
 from fairnn.datasets.files import DataFile
 from fairnn.datasets.preprocess import (
     Preprocessor,
-    RunnerAdultPreprocessor,
     preprocessor_from_dict,
 )
 from fairnn.datasets.recipes import (
@@ -49,10 +50,12 @@ from fairnn.datasets.recipes import (
     register_recipe,
 )
 from fairnn.datasets.registry import DatasetSpec, get_spec, list_datasets, register_dataset
+from fairnn.datasets.sources import DataSpec, resolve
 from fairnn.datasets.splits import build_splits, stratified_indices
 
 __all__ = [
     "DataFile",
+    "DataSpec",
     "DatasetSpec",
     "Feature",
     "FeatureMeta",
@@ -60,7 +63,6 @@ __all__ = [
     "LazyImages",
     "Preprocessor",
     "RecipeOptions",
-    "RunnerAdultPreprocessor",
     "Splits",
     "TabularData",
     "TensorData",
@@ -78,5 +80,6 @@ __all__ = [
     "read_table",
     "register_dataset",
     "register_recipe",
+    "resolve",
     "stratified_indices",
 ]

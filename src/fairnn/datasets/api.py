@@ -14,7 +14,6 @@ import pandas as pd
 
 from fairnn.datasets.core import Splits, Task
 from fairnn.datasets.files import (
-    BUNDLED_DATASETS,
     PathArg,
     ResolvedFile,
     cache_dir,
@@ -23,7 +22,7 @@ from fairnn.datasets.files import (
 )
 from fairnn.datasets.files import data_dir as resolve_data_dir
 from fairnn.datasets.preprocess import DEFAULT_MAX_CATEGORIES, Preprocessor, Scaling
-from fairnn.datasets.recipes import RecipeOptions, get_recipe
+from fairnn.datasets.recipes import DEFAULT_RECIPE, RecipeOptions, get_recipe
 from fairnn.datasets.registry import DatasetSpec, get_spec, list_datasets
 from fairnn.datasets.splits import (
     DEFAULT_TEST_SIZE,
@@ -38,6 +37,7 @@ from fairnn.errors import (
     DatasetError,
     InvalidValueError,
 )
+from fairnn.validation import check_seed
 
 __all__ = [
     "dataset_info",
@@ -110,7 +110,7 @@ def _as_tuple(sensitive: str | Sequence[str] | None) -> tuple[str, ...] | None:
 def load_dataset(
     name: str,
     *,
-    recipe: str = "clean",
+    recipe: str = DEFAULT_RECIPE,
     seed: int = 0,
     sensitive: str | Sequence[str] | None = None,
     path: PathArg = None,
@@ -161,6 +161,7 @@ def load_dataset(
         row counts, groups, notes).
     """
     spec = get_spec(name)
+    check_seed(seed)  # before int(seed): 1.5 is refused, not read as 1
     check_fractions(val_size, test_size)
     if spec.loader is not None:  # image and text data: the loader builds the splits
         return _load_tensor_dataset(
@@ -219,7 +220,7 @@ def check_recipe(name: str, recipe: str) -> None:
     spec = get_spec(name)
     if spec.loader is None:
         get_recipe(recipe)
-    elif recipe not in ("clean", spec.name):
+    elif recipe not in (DEFAULT_RECIPE, spec.name):
         raise ConfigError(
             f"dataset {spec.name!r} has no recipe {recipe!r}; its loader takes options instead"
         )
@@ -281,7 +282,7 @@ def dataset_info(name: str, *, data_dir: str | os.PathLike[str] | None = None) -
         {
             "source_url": None if first is None else first.canonical_url or first.url,
             "download_urls": [f.url for f in spec.files],
-            "bundled": spec.name in BUNDLED_DATASETS,
+            "bundled": spec.bundled,
             "present": all(x["present"] for x in local),
             "local": local,
             "data_dir": _str_or_none(resolve_data_dir(data_dir)),

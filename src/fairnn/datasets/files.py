@@ -7,10 +7,10 @@ A registered dataset file is looked up in this order:
    as ``<data_dir>/<dataset>/<file>`` (the layout of the offline mirror);
 3. the user cache: ``$FAIRNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/fairnn``, else
    ``~/.cache/fairnn``, laid out the same way;
-4. for ``adult`` and ``german`` only, the gzip copy bundled with the package
-   (``fairnn/datasets/bundled/<file>.gz``, the UCI bytes compressed with
-   ``mtime=0``), decompressed into the cache (or into memory when the cache is not
-   writable) and verified after decompression;
+4. for a file marked ``bundled`` (Adult's and German's, in their catalog entries), the
+   gzip copy shipped with the package (``fairnn/datasets/bundled/<file>.gz``, the UCI
+   bytes compressed with ``mtime=0``), decompressed into the cache (or into memory when
+   the cache is not writable) and verified after decompression;
 5. a checksum-verified download into the cache (``urllib``, with a timeout, into a
    temporary file, verified, then renamed atomically), skipped when
    ``FAIRNN_OFFLINE=1`` or when the network cannot be reached.
@@ -44,9 +44,6 @@ ENV_DATA_DIR = "FAIRNN_DATA_DIR"
 ENV_CACHE_DIR = "FAIRNN_CACHE_DIR"
 ENV_OFFLINE = "FAIRNN_OFFLINE"
 
-#: Datasets whose files ship (gzip-compressed) inside the package.
-BUNDLED_DATASETS: frozenset[str] = frozenset({"adult", "german"})
-
 DOWNLOAD_TIMEOUT_S = 30.0
 _CHUNK = 1 << 20
 
@@ -65,7 +62,8 @@ class DataFile:
     it is used unverified, and a missing file's error says where to put it);
     ``canonical_url`` is the original distribution when it differs (for example
     when the original is an ``.xls`` or a ``.zip`` and the mirror holds a
-    conversion or a member).
+    conversion or a member). ``bundled`` marks a file whose gzip copy ships inside the
+    package (``fairnn/datasets/bundled/<name>.gz``, see :func:`make_bundled`).
     """
 
     path: str
@@ -75,6 +73,7 @@ class DataFile:
     size: int | None = None
     canonical_url: str | None = None
     note: str = ""
+    bundled: bool = False
 
     @property
     def dataset(self) -> str:
@@ -154,7 +153,7 @@ def cache_dir() -> Path:
 
 def bundled_resource(file: DataFile) -> Any | None:
     """The bundled ``.gz`` resource of ``file`` (a Traversable), or ``None``."""
-    if file.dataset not in BUNDLED_DATASETS:
+    if not file.bundled:
         return None
     res = resources.files("fairnn.datasets").joinpath("bundled").joinpath(file.bundled_name)
     return res if res.is_file() else None
@@ -379,7 +378,7 @@ def locate_file(
     if cand.is_file():
         return found(cand, "cache")
     # 4. bundled copy
-    if file.dataset in BUNDLED_DATASETS:
+    if file.bundled:
         searched.append(f"bundled {file.bundled_name}")
         hit = _from_bundled(file)
         if hit is not None:

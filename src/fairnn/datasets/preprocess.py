@@ -1,10 +1,14 @@
-"""Turning a raw frame into tensors: :class:`Preprocessor` (the ``clean`` preprocessing) and
-:class:`RunnerAdultPreprocessor` (the Fair Mixup/RUNNER 120-feature Adult encoding).
+"""Turning a raw frame into tensors: :class:`Preprocessor` (the ``clean`` preprocessing)
+and the registry of preprocessor types, :data:`PREPROCESSORS`.
 
-Both are fitted once, transform any raw frame with the same columns into a
-:class:`~fairnn.datasets.core.TabularData`, and serialise to a JSON-friendly dict
-(``to_dict``/``from_dict``; :func:`preprocessor_from_dict` dispatches on the ``type``
-key) so that a saved model can score new raw data.
+A preprocessor is fitted once, transforms any raw frame with the same columns into a
+:class:`~fairnn.datasets.core.TabularData`, and serialises to a JSON-friendly dict
+(``to_dict``/``from_dict``) whose ``type`` key names its class in :data:`PREPROCESSORS`;
+:func:`preprocessor_from_dict` looks it up there, so that a saved model can score new
+raw data. Papers register their own encodings (RUNNER's 120-feature Adult encoding is
+:mod:`fairnn.papers.runner.data`); the helpers :func:`check_columns`,
+:func:`value_codes`, :func:`nonfinite_report` and :func:`raise_nonfinite` give them the
+same checks and messages.
 
 :class:`Preprocessor` separates *schema* from *statistics*:
 
@@ -45,10 +49,10 @@ ColumnKind = Literal["continuous", "integer", "binary", "categorical"]
 Scaling = Literal["standard", "minmax"]
 
 PREPROCESSOR_TYPE = "fairnn.preprocessor.tabular"
-RUNNER_TYPE = "fairnn.preprocessor.runner_adult"
 FORMAT_VERSION = 1
-#: preprocessor classes by the ``type`` their ``to_dict()`` writes (:func:`preprocessor_from_dict`)
-PREPROCESSORS: Registry[type[Any]] = Registry("preprocessor type")
+#: preprocessor classes by the ``type`` their ``to_dict()`` writes (:func:`preprocessor_from_dict`);
+#: papers' wings register theirs (``fairnn.papers.<paper>.data``)
+PREPROCESSORS: Registry[type[Any]] = Registry("preprocessor type", discover="data")
 
 #: Numeric columns with whole-number values and at most this many distinct values are
 #: treated as categorical by the automatic detection (two values -> binary).
@@ -121,7 +125,7 @@ def _index_for(values: Sequence[Any], vtype: ValueType) -> pd.Index:
     return pd.Index([str(v) for v in values], dtype=object)
 
 
-def _codes(
+def value_codes(
     s: pd.Series, values: Sequence[Any], vtype: ValueType, *, what: str, column: str
 ) -> np.ndarray:
     """Position of each value of ``s`` in ``values``; unknown values raise with the column name."""
@@ -151,7 +155,7 @@ def _sorted_values(s: pd.Series, vtype: ValueType) -> list[Any]:
     return sorted({str(v) for v in vals})
 
 
-def _nonfinite_report(s: pd.Series) -> tuple[int, int]:
+def nonfinite_report(s: pd.Series) -> tuple[int, int]:
     """(missing, infinite) counts of a column."""
     n_nan = int(s.isna().sum())
     n_inf = 0
@@ -161,7 +165,7 @@ def _nonfinite_report(s: pd.Series) -> tuple[int, int]:
     return n_nan, n_inf
 
 
-def _raise_nonfinite(column: str, n_nan: int, n_inf: int, *, role: str = "feature") -> None:
+def raise_nonfinite(column: str, n_nan: int, n_inf: int, *, role: str = "feature") -> None:
     parts = []
     if n_nan:
         parts.append(f"{n_nan} missing (NaN)")
@@ -173,7 +177,7 @@ def _raise_nonfinite(column: str, n_nan: int, n_inf: int, *, role: str = "featur
     )
 
 
-def _check_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+def check_columns(df: pd.DataFrame, columns: Sequence[str], role: str) -> None:
     repeated = df.columns[df.columns.duplicated()].unique()
     if len(repeated):
         raise ColumnError(
@@ -353,11 +357,11 @@ class Preprocessor:
 
     def feature_columns(self, df: pd.DataFrame) -> list[str]:
         """The raw feature columns this preprocessor reads from ``df`` (validated)."""
-        _check_columns(df, [self.label], "label")
-        _check_columns(df, self.sensitive, "sensitive")
+        check_columns(df, [self.label], "label")
+        check_columns(df, self.sensitive, "sensitive")
         if self.requested_features is not None:
             cols = list(self.requested_features)
-            _check_columns(df, cols, "feature")
+            check_columns(df, cols, "feature")
             if self.label in cols:
                 raise ConfigError(f"the label column {self.label!r} cannot be a feature")
             sens_in = [c for c in cols if c in self.sensitive]
@@ -375,7 +379,7 @@ class Preprocessor:
             cols = [str(c) for c in df.columns if str(c) not in skip]
         for c in self.categorical + self.continuous:
             if c not in df.columns:
-                _check_columns(df, [c], "categorical/continuous override")
+                check_columns(df, [c], "categorical/continuous override")
         return cols
 
     def input_columns(self, df: pd.DataFrame) -> list[str]:
@@ -445,9 +449,9 @@ class Preprocessor:
         states: list[ColumnState] = []
         for c in cols:
             s = frame[c]
-            n_nan, n_inf = _nonfinite_report(s)
+            n_nan, n_inf = nonfinite_report(s)
             if n_nan or n_inf:
-                _raise_nonfinite(c, n_nan, n_inf)
+                raise_nonfinite(c, n_nan, n_inf)
             kind = self._detect(s)
             vtype = _value_type(s)
             if vtype == "str" and kind in ("binary", "categorical"):
@@ -464,9 +468,9 @@ class Preprocessor:
 
     def _fit_label(self, frame: pd.DataFrame) -> None:
         s = frame[self.label]
-        n_nan, n_inf = _nonfinite_report(s)
+        n_nan, n_inf = nonfinite_report(s)
         if n_nan or n_inf:
-            _raise_nonfinite(self.label, n_nan, n_inf, role="label")
+            raise_nonfinite(self.label, n_nan, n_inf, role="label")
         vtype = _value_type(s)
         self.label_value_type = vtype
         values = _sorted_values(s, vtype)
@@ -549,7 +553,7 @@ class Preprocessor:
                 )
             types.append(vtype)
             values.append(vals)
-            codes.append(_codes(s, vals, vtype, what="sensitive column", column=c))
+            codes.append(value_codes(s, vals, vtype, what="sensitive column", column=c))
         radix = [len(v) for v in values]
         combined = np.ravel_multi_index(tuple(codes), radix) if len(codes) > 1 else codes[0]
         present = np.unique(combined)
@@ -594,22 +598,26 @@ class Preprocessor:
     def transform_features(self, df: pd.DataFrame) -> torch.Tensor:
         """``X`` (float32) for the rows of ``df``; the label and sensitive columns are not needed."""
         self._require_fitted()
-        _check_columns(df, [st.name for st in self.columns], "feature")
+        check_columns(df, [st.name for st in self.columns], "feature")
         n = len(df)
         blocks: list[np.ndarray] = []
         for st in self.columns:
             s = df[st.name]
-            n_nan, n_inf = _nonfinite_report(s)
+            n_nan, n_inf = nonfinite_report(s)
             if n_nan or n_inf:
-                _raise_nonfinite(st.name, n_nan, n_inf)
+                raise_nonfinite(st.name, n_nan, n_inf)
             if st.kind in ("continuous", "integer"):
                 x = _numeric(s, st.name)
                 blocks.append(((x - st.offset) / st.scale)[:, None])
             elif st.kind == "binary":
-                c = _codes(s, st.categories, st.value_type, what="feature column", column=st.name)
+                c = value_codes(
+                    s, st.categories, st.value_type, what="feature column", column=st.name
+                )
                 blocks.append(c.astype(np.float64)[:, None])
             else:
-                c = _codes(s, st.categories, st.value_type, what="feature column", column=st.name)
+                c = value_codes(
+                    s, st.categories, st.value_type, what="feature column", column=st.name
+                )
                 onehot = np.zeros((n, len(st.categories)), dtype=np.float64)
                 onehot[np.arange(n), c] = 1.0
                 blocks.append(onehot)
@@ -620,15 +628,15 @@ class Preprocessor:
         """``y`` as float32: 0/1 for a binary task, the raw value for regression."""
         if not self.schema_fitted:
             raise ConfigError("the preprocessor is not fitted; call fit(train_df) first")
-        _check_columns(df, [self.label], "label")
+        check_columns(df, [self.label], "label")
         s = df[self.label]
-        n_nan, n_inf = _nonfinite_report(s)
+        n_nan, n_inf = nonfinite_report(s)
         if n_nan or n_inf:
-            _raise_nonfinite(self.label, n_nan, n_inf, role="label")
+            raise_nonfinite(self.label, n_nan, n_inf, role="label")
         if self.task == "regression":
             return _numeric(s, self.label).astype(np.float32)
         if self.label_values is not None:
-            _codes(
+            value_codes(
                 s, self.label_values, self.label_value_type, what="label column", column=self.label
             )
         norm = _normalise(s, self.label_value_type)
@@ -644,7 +652,7 @@ class Preprocessor:
         """``s``: the int64 group id of every row (intersection of the sensitive columns)."""
         if not self.schema_fitted:
             raise ConfigError("the preprocessor is not fitted; call fit(train_df) first")
-        _check_columns(df, self.sensitive, "sensitive")
+        check_columns(df, self.sensitive, "sensitive")
         codes = []
         for c, vals, vtype in zip(
             self.sensitive, self.group_values, self.group_value_types, strict=True
@@ -655,7 +663,7 @@ class Preprocessor:
                     f"sensitive column {c!r} has {int(s.isna().sum())} missing value(s); drop or "
                     "fill those rows"
                 )
-            codes.append(_codes(s, vals, vtype, what="sensitive column", column=c))
+            codes.append(value_codes(s, vals, vtype, what="sensitive column", column=c))
         radix = [len(v) for v in self.group_values]
         if len(codes) == 1:
             return codes[0].astype(np.int64)
@@ -743,10 +751,10 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
-        """Rebuild from :meth:`to_dict`. A RUNNER Adult dict is handed to
-        :meth:`RunnerAdultPreprocessor.from_dict` (prefer :func:`preprocessor_from_dict`)."""
-        if d.get("type") == RUNNER_TYPE:
-            return RunnerAdultPreprocessor.from_dict(d)  # type: ignore[return-value]
+        """Rebuild from :meth:`to_dict`. The dict of another registered type is handed to
+        that type's ``from_dict`` (prefer :func:`preprocessor_from_dict`)."""
+        if d.get("type") != PREPROCESSOR_TYPE and str(d.get("type")) in PREPROCESSORS:
+            return preprocessor_from_dict(d)  # type: ignore[no-any-return]
         if d.get("type") != PREPROCESSOR_TYPE:
             raise ConfigError(f"not a fairnn tabular preprocessor dict (type {d.get('type')!r})")
         if int(d.get("version", 0)) > FORMAT_VERSION:
@@ -865,25 +873,7 @@ def _infer_positive(values: list[Any], label: str) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# the Fair Mixup / RUNNER Adult preprocessing
-
-RUNNER_CONTINUOUS = ("age", "education-num", "capital-gain", "capital-loss", "hours-per-week")
-RUNNER_DUMMY_COLUMNS = ("workclass", "marital-status", "occupation", "relationship")
-RUNNER_NUM_BINS = 10
-
-
-def runner_quantile_edges(values: np.ndarray, num_bins: int = RUNNER_NUM_BINS) -> np.ndarray:
-    """Decile edges exactly as Fair Mixup's ``_quantization_binning`` computes them."""
-    qtls = np.arange(0.0, 1.0 + 1 / num_bins, 1 / num_bins)
-    return np.quantile(values, qtls, axis=0)
-
-
-def runner_quantize(
-    values: np.ndarray, edges: np.ndarray, num_bins: int = RUNNER_NUM_BINS
-) -> np.ndarray:
-    """Bin index per value: the number of edges <= x, clipped to 1..num_bins, minus 1."""
-    q = np.digitize(values, edges)
-    return (np.clip(q, 1, num_bins) - 1).astype(np.int64)
+# scikit-learn's StandardScaler statistics, without importing scikit-learn
 
 
 def standard_scaler_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -906,173 +896,7 @@ def standard_scaler_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
-@PREPROCESSORS.register(RUNNER_TYPE)
-class RunnerAdultPreprocessor:
-    """Fair Mixup / RUNNER's 120-feature Adult encoding (``dataset.py`` of Ace0001/RUNNER,
-    itself from chingyaoc/fair-mixup and IBM SenSR), reproduced column for column.
-
-    - 40 inputs before quantisation: the 5 continuous columns, then
-      ``pd.get_dummies`` of workclass, marital-status, occupation, relationship (categories
-      sorted), then ``race_ White``; ``sex_ Male`` is the sensitive attribute and not an
-      input; native-country, the other race dummies, fnlwgt and education are dropped.
-    - A StandardScaler on the 5 continuous columns, fitted on the 80% part (train + val).
-    - ``per_feature_edges=False`` (the original): the 11 decile edges of the standardised
-      *age* of the training rows are reused for all five continuous columns (the
-      quirk: capital-gain and capital-loss fall almost entirely into one bin).
-      ``per_feature_edges=True`` is fairnn's fixed variant (``runner-fixed``), not the
-      original.
-    - Each continuous value becomes a 10-way one-hot, each binary column a 2-way one-hot
-      (``[1, 0]`` for 0, ``[0, 1]`` for 1): 5*10 + 35*2 = 120 features.
-    """
-
-    def __init__(self, *, per_feature_edges: bool = False) -> None:
-        self.per_feature_edges = bool(per_feature_edges)
-        self.dummies: list[tuple[str, str]] = []
-        self.mean: list[float] = []
-        self.scale: list[float] = []
-        self.edges: list[list[float]] = []
-        self.fitted = False
-
-    @property
-    def task(self) -> Task:
-        return "binary"
-
-    def fit(
-        self, scaler_rows: pd.DataFrame, train_rows: pd.DataFrame, schema: pd.DataFrame
-    ) -> RunnerAdultPreprocessor:
-        """Dummy categories from ``schema`` (the whole frame), the scaler from ``scaler_rows``
-        (RUNNER: train + val), the bin edges from ``train_rows``."""
-        _check_columns(schema, [*RUNNER_CONTINUOUS, *RUNNER_DUMMY_COLUMNS, "race", "sex"], "Adult")
-        self.dummies = [
-            (c, str(v))
-            for c in RUNNER_DUMMY_COLUMNS
-            for v in sorted(schema[c].astype(str).unique())
-        ] + [("race", "White")]
-        # RUNNER's sklearn StandardScaler, computed the same way without importing sklearn
-        mean, scale = standard_scaler_stats(
-            scaler_rows[list(RUNNER_CONTINUOUS)].to_numpy(dtype=np.float64)
-        )
-        self.mean = [float(v) for v in mean]
-        self.scale = [float(v) for v in scale]
-        z = self._standardise(train_rows)
-        if self.per_feature_edges:
-            self.edges = [runner_quantile_edges(z[:, i]).tolist() for i in range(z.shape[1])]
-        else:
-            age_edges = runner_quantile_edges(z[:, 0]).tolist()
-            self.edges = [list(age_edges) for _ in RUNNER_CONTINUOUS]
-        self.fitted = True
-        return self
-
-    def _standardise(self, df: pd.DataFrame) -> np.ndarray:
-        x = df[list(RUNNER_CONTINUOUS)].to_numpy(dtype=np.float64)
-        return (x - np.asarray(self.mean)) / np.asarray(self.scale)
-
-    def transform_features(self, df: pd.DataFrame) -> torch.Tensor:
-        if not self.fitted:
-            raise ConfigError("the preprocessor is not fitted")
-        _check_columns(df, [*RUNNER_CONTINUOUS, *RUNNER_DUMMY_COLUMNS, "race"], "feature")
-        for c in [*RUNNER_CONTINUOUS, *RUNNER_DUMMY_COLUMNS, "race"]:
-            n_nan, n_inf = _nonfinite_report(df[c])
-            if n_nan or n_inf:
-                _raise_nonfinite(c, n_nan, n_inf)
-        for c in RUNNER_DUMMY_COLUMNS:
-            known = [v for col, v in self.dummies if col == c]
-            _codes(df[c], known, "str", what="feature column", column=c)
-        n = len(df)
-        z = self._standardise(df)
-        blocks: list[np.ndarray] = []
-        eye10 = np.eye(RUNNER_NUM_BINS)
-        for i in range(len(RUNNER_CONTINUOUS)):
-            q = runner_quantize(z[:, i], np.asarray(self.edges[i]))
-            blocks.append(eye10[q])
-        eye2 = np.eye(2)
-        for col, val in self.dummies:
-            bit = (df[col].astype(str).to_numpy() == val).astype(np.int64)
-            blocks.append(eye2[bit])
-        X = np.concatenate(blocks, axis=1) if n else np.zeros((0, self.n_features))
-        return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-
-    @property
-    def n_features(self) -> int:
-        return RUNNER_NUM_BINS * len(RUNNER_CONTINUOUS) + 2 * len(self.dummies)
-
-    def encode_label(self, df: pd.DataFrame) -> np.ndarray:
-        _check_columns(df, ["income"], "label")
-        vals = df["income"].astype(str).str.rstrip(".")
-        _codes(vals, ["<=50K", ">50K"], "str", what="label column", column="income")
-        return (vals == ">50K").to_numpy(dtype=np.float32)
-
-    def encode_groups(self, df: pd.DataFrame) -> np.ndarray:
-        _check_columns(df, ["sex"], "sensitive")
-        return _codes(df["sex"], ["Female", "Male"], "str", what="sensitive column", column="sex")
-
-    def transform(self, df: pd.DataFrame, *, name: str = "") -> TabularData:
-        return TabularData(
-            X=self.transform_features(df),
-            y=torch.from_numpy(self.encode_label(df)),
-            s=torch.from_numpy(self.encode_groups(df).astype(np.int64)),
-            features=self.features,
-            groups=self.groups,
-            task="binary",
-            label="income",
-            name=name,
-        )
-
-    @property
-    def features(self) -> FeatureMeta:
-        feats: list[Feature] = []
-        for c in RUNNER_CONTINUOUS:
-            for k in range(RUNNER_NUM_BINS):
-                feats.append(
-                    Feature(
-                        name=f"{c}_bin{k}", source=c, kind="onehot", block=c, category=f"bin{k}"
-                    )
-                )
-        for col, val in self.dummies:
-            dummy = f"{col}_ {val}"  # pandas.get_dummies name of the untrimmed UCI value
-            for bit in (0, 1):
-                feats.append(
-                    Feature(
-                        name=f"{dummy}={bit}",
-                        source=col,
-                        kind="onehot",
-                        block=dummy,
-                        category=str(bit),
-                        sensitive=col == "race",
-                    )
-                )
-        return FeatureMeta(tuple(feats))
-
-    @property
-    def groups(self) -> GroupInfo:
-        return GroupInfo(("sex",), ("Female", "Male"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": RUNNER_TYPE,
-            "version": FORMAT_VERSION,
-            "per_feature_edges": self.per_feature_edges,
-            "dummies": [list(d) for d in self.dummies],
-            "mean": list(self.mean),
-            "scale": list(self.scale),
-            "edges": [list(e) for e in self.edges],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunnerAdultPreprocessor:
-        if d.get("type") != RUNNER_TYPE:
-            raise ConfigError(f"not a RUNNER Adult preprocessor dict (type {d.get('type')!r})")
-        pre = cls(per_feature_edges=d["per_feature_edges"])
-        pre.dummies = [(str(a), str(b)) for a, b in d["dummies"]]
-        pre.mean = [float(v) for v in d["mean"]]
-        pre.scale = [float(v) for v in d["scale"]]
-        pre.edges = [[float(v) for v in e] for e in d["edges"]]
-        pre.fitted = True
-        return pre
-
-
-def preprocessor_from_dict(d: dict[str, Any]) -> Preprocessor | RunnerAdultPreprocessor:
+def preprocessor_from_dict(d: dict[str, Any]) -> Any:
     """Rebuild any fairnn preprocessor from its ``to_dict()`` form (its class in
     :data:`PREPROCESSORS`, by ``type``)."""
-    pre: Preprocessor | RunnerAdultPreprocessor = PREPROCESSORS.get(str(d.get("type"))).from_dict(d)
-    return pre
+    return PREPROCESSORS.get(str(d.get("type"))).from_dict(d)

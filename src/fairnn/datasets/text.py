@@ -38,6 +38,7 @@ import torch
 from fairnn.datasets.core import Feature, FeatureMeta, GroupInfo, Splits, TensorData
 from fairnn.datasets.splits import DEFAULT_TEST_SIZE, DEFAULT_VAL_SIZE
 from fairnn.errors import ColumnError, InvalidValueError
+from fairnn.validation import check_seed
 
 PAD, UNK = "<pad>", "<unk>"
 CIVIL_FILE = "all_data_with_identities.csv"
@@ -128,6 +129,7 @@ def load_civilcomments(
     **_: Any,
 ) -> Splits:
     """Civil Comments from the WILDS CSV; ``limit`` caps each split (a seeded sample)."""
+    check_seed(seed)
     src = files[CIVIL_FILE].source()
     frame = pd.read_csv(src)
     need = ["comment_text", "toxicity", "split", *CIVIL_IDENTITIES]
@@ -237,6 +239,7 @@ def load_synthetic_toxicity(
     **_: Any,
 ) -> Splits:
     """The templated synthetic toxicity task (see the module docstring)."""
+    check_seed(seed)
     if not 0.0 <= strength <= 1.0:
         raise InvalidValueError(f"strength must be in [0, 1], got {strength}")
     if not 0.0 <= label_noise < 0.5:

@@ -1,45 +1,36 @@
-"""Audit a saved model: metrics, a by-group table and bootstrap intervals on some data."""
+"""Audit a model: metrics, a by-group table and bootstrap intervals on some data.
+
+The model comes from a :class:`~fairnn.experiments.model_source.ModelSource`: a fairnn
+model directory (on a split of its own data, or on other data run through its
+preprocessor) or a user's model on a split of the data it came with.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from fairnn.datasets.core import Splits, TabularData
+from fairnn.datasets.core import TabularData
+from fairnn.datasets.recipes import DEFAULT_RECIPE
+from fairnn.datasets.sources import NUMERIC, DataSpec, raw_frame
 from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
-from fairnn.experiments.run import load_splits, looks_like_path
-from fairnn.experiments.spec import RunSpec
+from fairnn.experiments.model_source import ModelSource, model_splits
 from fairnn.methods.fitted import FittedModel
 from fairnn.validation import check_number
 
 SPLITS = ("train", "val", "test")
 GROUP_COLUMNS = ["count", "selection_rate", "accuracy", "tpr", "fpr", "mean_score"]
-#: the recipe of data whose feature columns are a user model's inputs, used as they are
-NUMERIC = "numeric"
 
-
-def model_splits(fitted: FittedModel) -> Splits:
-    """The train/val/test splits a saved model was trained on, rebuilt from its sidecar."""
-    own = fitted.dataset.get("source")
-    if own is None:
-        raise ModelFileError(
-            "the model file does not say which data it was trained on; pass --data"
-        )
-    if fitted.dataset.get("recipe") == NUMERIC:
-        from fairnn.experiments.byo import numeric_table_splits
-
-        return numeric_table_splits(own, fitted.dataset)
-    spec = RunSpec.make(
-        dataset=own,
-        recipe=fitted.dataset.get("recipe", "clean"),
-        seed=int(fitted.dataset.get("seed", fitted.seed)),
-        label=fitted.dataset.get("label"),
-        sensitive=list(fitted.groups.attributes),
-        categorical=fitted.dataset.get("categorical"),
-        continuous=fitted.dataset.get("continuous"),
-        positive_label=fitted.dataset.get("positive_label"),
-    )
-    return load_splits(spec)
+__all__ = [  # NUMERIC and model_splits: their old import path, for one release
+    "NUMERIC",
+    "SPLITS",
+    "audit_data",
+    "audit_model",
+    "audit_source",
+    "audit_report",
+    "is_own_data",
+    "model_splits",
+]
 
 
 def is_own_data(fitted: FittedModel, data: str | None) -> bool:
@@ -55,36 +46,67 @@ def is_own_data(fitted: FittedModel, data: str | None) -> bool:
 def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, TabularData]:
     """The rows to audit on: the model's own split (also when ``data`` names the file it
     trained on), or a table run through its preprocessor (every row)."""
-    own = fitted.dataset.get("source")
-    if is_own_data(fitted, data):
+    recipe = fitted.dataset.get("recipe", DEFAULT_RECIPE)
+    if data is None or is_own_data(fitted, data):
         if split not in SPLITS:
             raise ConfigError(
                 f"--split must be one of {SPLITS} for the model's own data, got {split!r}"
             )
-        recipe = fitted.dataset.get("recipe", "clean")
+        own = fitted.dataset.get("source")
         return f"{own} ({recipe})", getattr(model_splits(fitted), split)
-    if fitted.preprocessor is None and fitted.dataset.get("recipe") == NUMERIC:
-        from fairnn.datasets import read_table
-        from fairnn.datasets.arrays import table_as_numeric
-
-        ds = fitted.dataset
-        return data, table_as_numeric(
-            read_table(data),
-            label=ds["label"],
-            sensitive=ds["sensitive"],
-            features=ds.get("features"),
-            positive_label=ds.get("positive_label"),
-            name=Path(data).stem,
-        )
+    if fitted.preprocessor is None and recipe == NUMERIC:
+        spec = DataSpec.from_record(fitted.dataset)
+        return data, spec.numeric_rows(raw_frame(data), Path(data).stem)
     if fitted.preprocessor is None:
         raise ModelFileError(
             "this model was saved without its preprocessor, so it cannot score new raw data; "
             "audit it on its own data (omit --data)"
         )
-    from fairnn.datasets import load_raw, read_table
+    return data, fitted.preprocessor.transform(raw_frame(data))
 
-    frame = read_table(data) if looks_like_path(data) else load_raw(data)
-    return data, fitted.preprocessor.transform(frame)
+
+def audit_source(
+    source: ModelSource,
+    *,
+    data: str | None = None,
+    split: str = "test",
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Everything ``fairnn audit`` prints, as a JSON-ready dict.
+
+    A model directory is audited on ``split`` of its own data, or on ``data`` (a table
+    or dataset name) run through its preprocessor, every row; a user's model on
+    ``split`` of the data it came with. ``seed`` draws the bootstrap resamples.
+    """
+    if source.is_user:
+        if split not in SPLITS:
+            raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+        if data is not None:
+            raise ConfigError(
+                "a user's model is audited on the data it comes with (ModelSource.data); drop data="
+            )
+        fitted, splits = source.load()
+        return audit_report(
+            fitted,
+            getattr(splits, split),
+            model=f"user model ({source.name})",
+            data=str(splits.info.get("source") or "data"),
+            split=split,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    fitted = source.fitted()
+    name, td = audit_data(fitted, data, split)
+    return audit_report(
+        fitted,
+        td,
+        model=f"{fitted.method} ({Path(source.name)})",
+        data=name,
+        split=split if is_own_data(fitted, data) else "all",
+        bootstrap=bootstrap,
+        seed=seed,
+    )
 
 
 def audit_model(
@@ -96,19 +118,9 @@ def audit_model(
     device: str = "cpu",
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Everything ``fairnn audit`` prints, as a JSON-ready dict."""
-
-    fitted = FittedModel.load(model_dir, device=device)
-    name, td = audit_data(fitted, data, split)
-    return audit_report(
-        fitted,
-        td,
-        model=f"{fitted.method} ({Path(model_dir)})",
-        data=name,
-        split=split if is_own_data(fitted, data) else "all",
-        bootstrap=bootstrap,
-        seed=seed,
-    )
+    """:func:`audit_source` of the model directory ``model_dir``."""
+    source = ModelSource.saved(model_dir, device=device)
+    return audit_source(source, data=data, split=split, bootstrap=bootstrap, seed=seed)
 
 
 def audit_report(

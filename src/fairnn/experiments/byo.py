@@ -24,37 +24,26 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from torch import nn
 
 from fairnn.datasets.core import Splits, TabularData
-from fairnn.errors import ColumnError, ConfigError
-from fairnn.experiments.audit import NUMERIC, SPLITS, audit_report
-from fairnn.experiments.repair import repair_fitted
-from fairnn.experiments.run import looks_like_path
-from fairnn.methods.base import get_method
+from fairnn.datasets.recipes import DEFAULT_RECIPE
+from fairnn.datasets.sources import NUMERIC, DataSpec, resolve
+from fairnn.experiments.audit import audit_source
+from fairnn.experiments.model_source import ArchArg, ModelArg, ModelSource, user_data
+from fairnn.experiments.model_source import user_fitted as user_fitted  # its old path
+from fairnn.experiments.repair import repair_source
 from fairnn.methods.fitted import FittedModel
-from fairnn.nn.user import load_user_model
 
-ModelArg = nn.Module | str | os.PathLike[str]
 DataArg = str | os.PathLike[str] | pd.DataFrame | Splits | TabularData
 
 
 def numeric_table_splits(source: str | pd.DataFrame, info: dict[str, Any]) -> Splits:
-    """A numeric table (path or frame) split as :func:`user_splits` does, from saved ``info``."""
-    from fairnn.datasets import read_table
-    from fairnn.datasets.arrays import numeric_splits, table_as_numeric
-
-    frame = read_table(source) if not isinstance(source, pd.DataFrame) else source
-    name = Path(source).stem if not isinstance(source, pd.DataFrame) else "frame"
-    data = table_as_numeric(
-        frame,
-        label=info["label"],
-        sensitive=info["sensitive"],
-        features=info.get("features"),
-        positive_label=info.get("positive_label"),
-        name=name,
-    )
-    return numeric_splits(data, seed=int(info.get("seed", 0)), info=dict(info))
+    """A numeric table (path or frame) split as :func:`user_splits` does, from saved ``info``
+    (a model file's data record)."""
+    spec = DataSpec.from_record({**info, "recipe": NUMERIC, "source": None})
+    if isinstance(source, pd.DataFrame):
+        return resolve(source, **spec.model_dump(exclude={"dataset"}))
+    return resolve(spec.model_copy(update={"dataset": str(source)}))
 
 
 def user_splits(
@@ -64,95 +53,35 @@ def user_splits(
     sensitive: str | Sequence[str] | None = None,
     features: Sequence[str] | None = None,
     positive_label: Any = None,
-    recipe: str = "clean",
+    recipe: str = DEFAULT_RECIPE,
     seed: int = 0,
 ) -> Splits:
     """The train/val/test splits a user's model is audited or repaired on (module docstring)."""
-    if isinstance(data, Splits):
-        return data
-    if isinstance(data, TabularData):
-        from fairnn.datasets.arrays import numeric_splits
-
-        return numeric_splits(data, seed=seed, info={"source": None, "seed": seed})
-    if isinstance(data, pd.DataFrame) or looks_like_path(str(data)):
-        if label is None or not sensitive:
-            raise ColumnError(
-                "a table for a user's model needs its label and sensitive column(s): "
-                "--label COL --sensitive COL (label=..., sensitive=... in Python)"
-            )
-        sens = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-        info = {
-            "source": None if isinstance(data, pd.DataFrame) else str(data),
-            "recipe": NUMERIC,
-            "seed": seed,
-            "label": label,
-            "sensitive": sens,
-            "features": None if features is None else list(features),
-            "positive_label": positive_label,
-        }
-        return numeric_table_splits(data if isinstance(data, pd.DataFrame) else str(data), info)
-    from fairnn.datasets import load_dataset
-
-    sens_arg = sensitive or None
-    return load_dataset(str(data), recipe=recipe, seed=seed, sensitive=sens_arg)
-
-
-def user_fitted(
-    model: ModelArg,
-    splits: Splits,
-    *,
-    spec: str | os.PathLike[str] | dict[str, Any] | None = None,
-    mlp: bool = False,
-) -> FittedModel:
-    """A user's module (or model file) as a :class:`FittedModel` on ``splits``' features."""
-    if not isinstance(model, nn.Module):
-        model, spec_d = load_user_model(model, spec)
-        cols = spec_d.get("features")
-        if cols is not None and list(cols) != splits.features.names:
-            raise ColumnError(
-                f"the spec's features {list(cols)[:5]}... are not the data's input columns "
-                f"{splits.features.names[:5]}...; pass features= (--feature) in the spec's order"
-            )
-    fitted = FittedModel.from_module(model, splits.train, method="user", mlp=mlp)
-    fitted.preprocessor = splits.preprocessor
-    info = dict(splits.info)
-    fitted.dataset = {
-        **info,
-        "source": info.get("source"),
-        "recipe": info.get("recipe", "clean"),
-        "seed": info.get("seed", 0),
-    }
-    if fitted.dataset["recipe"] != NUMERIC:
-        fitted.dataset.setdefault("sensitive", list(splits.groups.attributes))
-    return fitted
+    splits, _ = user_data(
+        data,
+        label=label,
+        sensitive=sensitive,
+        features=features,
+        positive_label=positive_label,
+        recipe=recipe,
+        seed=seed,
+    )
+    return splits
 
 
 def audit_user_model(
     model: ModelArg,
     data: DataArg,
     *,
-    spec: str | os.PathLike[str] | dict[str, Any] | None = None,
+    spec: ArchArg | None = None,
     split: str = "test",
     bootstrap: int = 0,
     seed: int = 0,
     **data_options: Any,
 ) -> dict[str, Any]:
     """``fairnn audit``'s report for a user's module on ``data`` (``split`` of its splits)."""
-    if split not in SPLITS:
-        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
-    splits = user_splits(data, seed=seed, **data_options)
-    fitted = user_fitted(model, splits, spec=spec)
-    label = model if not isinstance(model, nn.Module) else type(model).__name__
-    source = splits.info.get("source") or "data"
-    return audit_report(
-        fitted,
-        getattr(splits, split),
-        model=f"user model ({label})",
-        data=str(source),
-        split=split,
-        bootstrap=bootstrap,
-        seed=seed,
-    )
+    source = ModelSource.user(model, data, arch=spec, seed=seed, **data_options)
+    return audit_source(source, split=split, bootstrap=bootstrap, seed=seed)
 
 
 def repair_user_model(
@@ -161,7 +90,7 @@ def repair_user_model(
     method: str,
     params: dict[str, Any] | None = None,
     *,
-    spec: str | os.PathLike[str] | dict[str, Any] | None = None,
+    spec: ArchArg | None = None,
     out: str | os.PathLike[str] | None = None,
     mode: str = "dp",
     seed: int = 0,
@@ -176,22 +105,15 @@ def repair_user_model(
     fairnn model directory to ``out`` when given, replacing a model there only with
     ``overwrite``; ``fairnn audit OUT`` then works).
     """
-    cls = get_method(method)
-    splits = user_splits(data, seed=seed, **data_options)
-    needs_mlp = cls.can_repair is True  # neuron repair (RUNNER, FairNeuron) edits an MLP
-    fitted = user_fitted(model, splits, spec=spec, mlp=needs_mlp)
-    fitted.dataset["mode"] = mode
-    label = str(model) if not isinstance(model, nn.Module) else type(model).__name__
-    return repair_fitted(
-        fitted,
-        splits,
+    source = ModelSource.user(model, data, arch=spec, seed=seed, **data_options)
+    return repair_source(
+        source,
         method,
         params,
-        out=out,
+        out=None if out is None else Path(out),
         mode=mode,
         seed=seed,
         train=train,
         runtime=runtime,
-        model_label=label,
         overwrite=overwrite,
     )

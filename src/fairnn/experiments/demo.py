@@ -5,15 +5,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fairnn.datasets.catalog.adult import SPEC as ADULT
+from fairnn.defaults import BASELINE_METHOD
 from fairnn.experiments.plots import metric_bars
 from fairnn.experiments.run import RunResult, run_spec
 from fairnn.experiments.spec import RunSpec
 from fairnn.experiments.tables import format_table, markdown_table
+from fairnn.methods.gapreg import GapReg
 
 DEMO_METRICS = ("accuracy", "ap", "dp_gap", "eodds_gap_sum")
+#: the demo's data: UCI Adult, grouped by sex (its registered default)
+DEMO_DATASET = ADULT.name
+#: (method, parameters) of each demo run: the baseline, then the gap penalty
 DEMO_RUNS = (
-    ("vanilla", {}),
-    ("gapreg", {"lam": 1.0}),
+    (BASELINE_METHOD, {}),
+    (GapReg.name, {"lam": 1.0}),
 )
 
 
@@ -25,10 +31,12 @@ def run_demo(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    splits = load_dataset("adult", seed=seed)
+    splits = load_dataset(DEMO_DATASET, seed=seed)
     results: dict[str, RunResult] = {}
     for method, params in DEMO_RUNS:
-        spec = RunSpec.make(dataset="adult", method=method, params=params, mode="dp", seed=seed)
+        spec = RunSpec.make(
+            dataset=DEMO_DATASET, method=method, params=params, mode="dp", seed=seed
+        )
         label = method + "".join(f" λ={v}" for v in params.values())
         results[label] = run_spec(
             spec,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from fairnn.datasets.sources import resolve
 from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.lifeline import die_with_parent
 from fairnn.experiments.spec import RunSpec
@@ -34,17 +35,6 @@ Backend = Literal["local", "dask"]
 
 _SPLITS: OrderedDict[str, Any] = OrderedDict()
 _SPLITS_KEPT = 2
-#: the spec fields that decide a run's data
-_DATA_FIELDS = {
-    "dataset",
-    "recipe",
-    "seed",
-    "label",
-    "sensitive",
-    "categorical",
-    "continuous",
-    "positive_label",
-}
 
 
 def _worker_splits(spec: RunSpec) -> Any:
@@ -55,14 +45,12 @@ def _worker_splits(spec: RunSpec) -> Any:
     """
     import copy
 
-    from fairnn.experiments.run import load_splits, looks_like_path
-
-    if looks_like_path(spec.dataset):
-        return load_splits(spec)
-    key = spec.model_dump_json(include=_DATA_FIELDS)
-    key += "|" + os.environ.get("FAIRNN_DATA_DIR", "")
+    data = spec.data
+    if data.is_table:
+        return resolve(data)
+    key = data.model_dump_json() + "|" + os.environ.get("FAIRNN_DATA_DIR", "")
     if key not in _SPLITS:
-        _SPLITS[key] = load_splits(spec)
+        _SPLITS[key] = resolve(data)
         while len(_SPLITS) > _SPLITS_KEPT:
             _SPLITS.popitem(last=False)
     _SPLITS.move_to_end(key)

@@ -1,4 +1,8 @@
-"""Repair a saved model with a post-processing or neuron-repair method; report before/after."""
+"""Repair a model with a post-processing or neuron-repair method; report before/after.
+
+The model comes from a :class:`~fairnn.experiments.model_source.ModelSource` (a fairnn
+model directory, or a user's model with its data).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,51 @@ from pathlib import Path
 from typing import Any
 
 from fairnn.datasets.core import Splits
-from fairnn.experiments.audit import model_splits
+from fairnn.datasets.recipes import DEFAULT_RECIPE
+from fairnn.experiments.model_source import ModelSource
 from fairnn.experiments.protocols import protocol
 from fairnn.methods.base import get_method
 from fairnn.methods.fitted import FittedModel, check_out
 from fairnn.training.config import TrainConfig
 from fairnn.validation import check_seed
+
+
+def repair_source(
+    source: ModelSource,
+    method: str,
+    params: dict[str, Any] | None = None,
+    *,
+    out: str | Path | None = None,
+    mode: str | None = None,
+    seed: int = 0,
+    train: dict[str, Any] | None = None,
+    runtime: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> tuple[dict[str, Any], FittedModel]:
+    """Repair ``source``'s model with ``method``; evaluate val/test before and after.
+
+    ``mode`` defaults to the mode the model was trained in (``dp`` for a user's model).
+    A user's model must be an MLP for neuron repair (RUNNER, FairNeuron). Returns the
+    report and the repaired model (saved to ``out`` when given; an existing model
+    folder there is replaced only with ``overwrite``).
+    """
+    cls = get_method(method)
+    fitted, splits = source.load(mlp=cls.can_repair is True)  # neuron repair edits an MLP
+    mode = mode or fitted.dataset.get("mode", "dp")
+    fitted.dataset.setdefault("mode", mode)
+    return repair_fitted(
+        fitted,
+        splits,
+        method,
+        params,
+        out=out,
+        mode=mode,
+        seed=seed,
+        train=train,
+        runtime=runtime,
+        model_label=source.name,
+        overwrite=overwrite,
+    )
 
 
 def repair_model(
@@ -26,27 +69,22 @@ def repair_model(
     runtime: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Load ``model_dir``, apply ``method`` to it, evaluate val/test before and after.
+    """:func:`repair_source` of the model directory ``model_dir``; returns the report.
 
-    The repaired model is saved to ``out`` (default: ``MODEL_DIR-METHOD`` beside it;
-    an existing model folder there is replaced only with ``overwrite``).
-    ``mode`` defaults to the mode the model was trained in.
+    The repaired model is saved to ``out`` (default: ``MODEL_DIR-METHOD`` beside it).
     """
     runtime = runtime or {}
-    fitted = FittedModel.load(model_dir, device=runtime.get("device", "cpu"))
-    splits = model_splits(fitted)
     target = Path(out) if out is not None else Path(f"{Path(model_dir)}-{get_method(method).name}")
-    report, _ = repair_fitted(
-        fitted,
-        splits,
+    source = ModelSource.saved(model_dir, device=runtime.get("device", "cpu"))
+    report, _ = repair_source(
+        source,
         method,
         params,
         out=target,
-        mode=mode or fitted.dataset.get("mode", "dp"),
+        mode=mode,
         seed=seed,
         train=train,
         runtime=runtime,
-        model_label=str(model_dir),
         overwrite=overwrite,
     )
     return report
@@ -78,7 +116,7 @@ def repair_fitted(
     if cls.notion_param in cls.Params.model_fields:  # the notion goes where the method reads it
         params.setdefault(cls.notion_param, mode)
     repairer = cls(**params)
-    recipe = fitted.dataset.get("recipe", "clean")
+    recipe = fitted.dataset.get("recipe", DEFAULT_RECIPE)
     values = {**protocol(recipe, mode, cls.name), **(train or {}), **runtime}
     config = TrainConfig.make(**values)
     if out is not None:  # before the work, not after it

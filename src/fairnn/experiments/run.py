@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fairnn.datasets.core import Splits
+from fairnn.datasets.sources import TABLE_SUFFIXES as TABLE_SUFFIXES  # old path, one release
+from fairnn.datasets.sources import looks_like_path as looks_like_path  # old path, one release
+from fairnn.datasets.sources import resolve
+from fairnn.defaults import BASELINE_METHOD
 from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import Constraint, RunSpec
@@ -22,8 +26,6 @@ from fairnn.methods.base import Architecture, Method, get_method, validate_model
 from fairnn.methods.fitted import FittedModel, check_out
 from fairnn.notion import NOTIONS
 from fairnn.training.config import TrainConfig
-
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv", ".txt", ".gz")
 
 
 @dataclass
@@ -51,73 +53,9 @@ class RunResult:
         }
 
 
-def looks_like_path(dataset: str) -> bool:
-    return Path(dataset).exists() or dataset.lower().endswith(TABLE_SUFFIXES) or "/" in dataset
-
-
 def load_splits(spec: RunSpec) -> Splits:
     """The spec's data: a registered dataset by name, or the user's own table."""
-    from fairnn.datasets import from_frame, load_dataset, read_table
-
-    if looks_like_path(spec.dataset):
-        _check_own_table(spec)
-        frame = read_table(spec.dataset)
-        return from_frame(
-            frame,
-            label=spec.label,
-            sensitive=spec.sensitive,
-            categorical=spec.categorical,
-            continuous=spec.continuous,
-            positive_label=spec.positive_label,
-            seed=spec.seed,
-            name=Path(spec.dataset).stem,
-            source=spec.dataset,
-        )
-    from fairnn.datasets import get_spec
-
-    _check_registered(spec)
-    extra = {}
-    if spec.label is not None and get_spec(spec.dataset).loader is not None:
-        extra["target"] = spec.label  # image/text data: --label picks the target (CelebA)
-    return load_dataset(
-        spec.dataset, recipe=spec.recipe, seed=spec.seed, sensitive=spec.sensitive, **extra
-    )
-
-
-def _check_registered(spec: RunSpec) -> None:
-    """Refuse the own-table options on a registered dataset, which fixes its label and columns."""
-    from fairnn.datasets import get_spec
-
-    image_or_text = get_spec(spec.dataset).loader is not None  # there --label picks the target
-    given = [
-        f"--{name.replace('_', '-')}"
-        for name in ("label", "positive_label", "categorical", "continuous")
-        if getattr(spec, name) is not None and not (name == "label" and image_or_text)
-    ]
-    if given:
-        raise ConfigError(
-            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only to your own table "
-            f"(--data FILE.csv); the registered dataset {spec.dataset!r} fixes its label, positive "
-            f"value and column kinds: drop the option(s) (`fairnn datasets info {spec.dataset}` "
-            "shows them)"
-        )
-
-
-def _check_own_table(spec: RunSpec, exists: bool = False) -> None:
-    """A user's table needs its label and sensitive columns named (and, with ``exists``, a file)."""
-    from fairnn.errors import ColumnError, DataNotFoundError
-
-    if exists and not Path(spec.dataset).is_file():
-        what = "is a folder" if Path(spec.dataset).is_dir() else "does not exist"
-        raise DataNotFoundError(
-            f"dataset {spec.dataset!r} {what}; give a CSV or parquet file or a registered "
-            "dataset name (fairnn datasets)"
-        )
-    if spec.label is None or not spec.sensitive:
-        raise ColumnError(
-            f"{spec.dataset!r} is your own table: name its label and sensitive column(s) "
-            "with --label COL --sensitive COL"
-        )
+    return resolve(spec.data)
 
 
 def spec_problem(spec: RunSpec) -> tuple[str, FairnnError] | None:
@@ -129,15 +67,10 @@ def spec_problem(spec: RunSpec) -> tuple[str, FairnnError] | None:
     settings and the architecture. ``part`` is ``dataset``, ``recipe``, ``method``,
     ``train`` or ``architecture``.
     """
-    from fairnn.datasets.api import check_recipe
-
-    own = looks_like_path(spec.dataset)
+    data = spec.data
     checks: list[tuple[str, Any]] = [
-        (
-            "dataset",
-            lambda: _check_own_table(spec, exists=True) if own else _check_registered(spec),
-        ),
-        ("recipe", lambda: None if own else check_recipe(spec.dataset, spec.recipe)),
+        ("dataset", lambda: data.check(exists=True)),
+        ("recipe", data.check_recipe),
         ("method", lambda: get_method(spec.method)(**method_params(spec))),
         ("train", lambda: train_config(spec)),
         ("architecture", lambda: validate_model(Architecture, spec.architecture, "architecture")),
@@ -207,7 +140,7 @@ def _base_model(
     settings (which the key holds), so a DP run and an EO run share it. The cache keeps
     the last few; ``splits`` must be the spec's own.
     """
-    base = spec.model_copy(update={"method": "vanilla", "params": {}, "mode": "dp"})
+    base = spec.model_copy(update={"method": BASELINE_METHOD, "params": {}, "mode": "dp"})
     key = base.key() + config.model_dump_json(exclude={"device", "progress", "eval_batch_size"})
     key += f"|{len(splits.train)}|{float(splits.train.y.sum())}"
     if key not in _BASES:
@@ -300,18 +233,7 @@ def run_spec(
             splits.train, splits.val, config=config, seed=spec.seed, architecture=spec.architecture
         )
     fitted.preprocessor = splits.preprocessor
-    fitted.dataset = {
-        **splits.info,
-        "source": spec.dataset,
-        "recipe": spec.recipe,
-        "seed": spec.seed,
-        "label": spec.label,
-        "sensitive": spec.sensitive,
-        "categorical": spec.categorical,
-        "continuous": spec.continuous,
-        "positive_label": spec.positive_label,
-        "mode": spec.mode,
-    }
+    fitted.dataset = {**splits.info, **spec.data.record(), "mode": spec.mode}
     metrics = {name: fitted.evaluate(data) for name, data in splits}
     if spec.constraint is not None:
         for name, extra in constrained_metrics(fitted, splits, spec.constraint).items():

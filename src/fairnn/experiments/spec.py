@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from fairnn.datasets.recipes import DEFAULT_RECIPE
+from fairnn.datasets.sources import DataSpec
+from fairnn.defaults import BASELINE_METHOD
 from fairnn.methods.base import validate_model
 from fairnn.validation import ConfigModel
 
@@ -34,13 +37,18 @@ class Constraint(ConfigModel, what="constraint"):
 
 
 class RunSpec(ConfigModel, what="run setting"):
-    """Everything that decides a run's result."""
+    """Everything that decides a run's result: the data (:attr:`data`), the method and
+    its parameters, the fairness notion, training and architecture.
+
+    The data fields stay flat (``dataset``, ``recipe``, ``seed``, ``label``, ...), as
+    sweep files, the results store and the run's key (its hash) have them.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     dataset: str = Field(description="a registered dataset name or a path to a CSV/parquet file")
-    recipe: str = "clean"
-    method: str = "vanilla"
+    recipe: str = DEFAULT_RECIPE
+    method: str = BASELINE_METHOD
     params: dict[str, Any] = Field(default_factory=dict)
     mode: Mode = "dp"
     seed: int = Field(0, ge=0)
@@ -61,6 +69,11 @@ class RunSpec(ConfigModel, what="run setting"):
     def make(cls, **values: Any) -> RunSpec:
         return validate_model(cls, values, "run setting")
 
+    @property
+    def data(self) -> DataSpec:
+        """The run's data: the spec's fields that decide its splits."""
+        return DataSpec(**{k: getattr(self, k) for k in DATA_FIELDS})
+
     def key(self) -> str:
         """A stable hash of the spec (device and progress settings excluded)."""
         d = self.model_dump(mode="json")
@@ -72,3 +85,5 @@ class RunSpec(ConfigModel, what="run setting"):
 
 
 _NOT_HASHED = {"device", "progress", "eval_batch_size"}
+#: the run's fields that are its data's (:class:`DataSpec`; a run has no ``features``)
+DATA_FIELDS = tuple(k for k in DataSpec.model_fields if k in RunSpec.model_fields)

@@ -44,6 +44,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.spec import Mode, RunSpec
 
@@ -226,7 +227,7 @@ class SweepFile(BaseModel):
     name: str = "sweep"
     description: str = ""
     datasets: list[str | DatasetEntry] = Field(min_length=1)
-    recipes: list[str] = Field(default_factory=lambda: ["clean"], min_length=1)
+    recipes: list[str] = Field(default_factory=lambda: [DEFAULT_RECIPE], min_length=1)
     modes: list[Mode] = Field(default_factory=lambda: ["dp"], min_length=1)
     seeds: Any = Field(default_factory=lambda: [0])
     methods: list[str | MethodEntry] = Field(min_length=1)

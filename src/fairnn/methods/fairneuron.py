@@ -33,14 +33,19 @@ Measured on Adult (docs/methods/baselines.md), it does not lower ΔDP below
 vanilla's: the selective dropout changes the gaps by about as much as a
 different seed does.
 
-How it fits fairnn's one training loop: ``fit`` trains the base model with the
-loop (the vanilla step), analyses it, and retrains each candidate with the
-same loop; a :class:`PartialDropout` plugin sets, before each forward pass,
-which rows of the batch are biased, and :class:`PartialDropoutMLP` (an MLP
-whose first hidden layer drops out only for those rows, in training) applies
-it. The kept network is a plain :class:`~fairnn.nn.MLP` (same weights), so the
-model saves and loads like any other. ``fairnn repair MODEL_DIR --method
-fairneuron`` runs steps 1–3 on a saved MLP.
+How it fits fairnn: FairNeuron is **post-processing** (``stage = "post"``), a
+repair of a trained MLP. ``fit`` trains the base model as vanilla does
+(:meth:`~fairnn.methods.base.Method.fit_base`, so sweeps share it with the other
+post-processing runs) and calls :meth:`FairNeuron.repair`, which ``fairnn repair
+MODEL_DIR --method fairneuron`` also runs on a saved MLP: it analyses the model
+and retrains each (θ, γ) candidate with the one training loop. A
+:class:`PartialDropout` plugin sets, before each forward pass, which rows of the
+batch are biased, and :class:`PartialDropoutMLP` (an MLP whose first hidden
+layer drops out only for those rows, in training) applies it. The search over
+the candidates is :func:`fairnn.training.search.run_search` with
+``Minimize(selection_score)``. The kept network is a plain
+:class:`~fairnn.nn.MLP` (same weights), so the model saves and loads like any
+other, and ``repair`` returns a new model (the input is left as it was).
 
 Differences from the official code, and why:
 
@@ -75,9 +80,8 @@ Differences from the official code, and why:
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -88,15 +92,14 @@ from torch import nn
 
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError
-from fairnn.methods.base import Architecture, Method, MethodParams, register
+from fairnn.methods.base import Method, MethodParams, register
 from fairnn.methods.fitted import FittedModel
 from fairnn.nn.mlp import MLP, MLPConfig
 from fairnn.training.config import TrainConfig
 from fairnn.training.hooks import Batch, LoopState, Plugin
 from fairnn.training.inference import predict_logits
-from fairnn.training.loop import fit
-
-log = logging.getLogger(__name__)
+from fairnn.training.loop import TrainResult, fit
+from fairnn.training.search import Minimize, Outcome, Trial, run_search
 
 THETA_RANGE = (1e-4, 1.0)
 GAMMA_RANGE = (0.5, 1.0)
@@ -308,7 +311,7 @@ def _check_range(v: list[float], bounds: tuple[float, float]) -> list[float]:
     return [float(x) for x in v]
 
 
-def selection_score(m: dict[str, float]) -> float:
+def selection_score(m: Mapping[str, float]) -> float:
     """FairNeuron's rule: ΔDP + ΔTPR + (1 − DP ratio) − 0.01 · accuracy (lower is better)."""
     score = m["dp_gap"] + m["eopp_gap"] - 0.01 * m["accuracy"]
     if math.isfinite(m["dp_ratio"]):
@@ -316,13 +319,23 @@ def selection_score(m: dict[str, float]) -> float:
     return score if math.isfinite(score) else math.inf
 
 
+#: the selection rule's name in reports
+SELECTION = "ΔDP + ΔTPR + (1 − DP ratio) − 0.01·accuracy"
+
+
 @register
 class FairNeuron(Method[FairNeuronParams]):
-    """Path analysis, rare-path samples, selective dropout retraining (Gao et al., ICSE 2022)."""
+    """Path analysis, rare-path samples, selective dropout retraining (Gao et al., ICSE 2022).
+
+    Post-processing of a trained MLP: :meth:`fit` trains the base model as vanilla does
+    (:meth:`Method.fit_base`), then :meth:`repair` analyses it and retrains it.
+    """
 
     name = "fairneuron"
     aliases = ("FairNeuron", "fn")
-    stage = "in"
+    stage = "post"
+    #: set explicitly: a neuron-level repair, which needs an MLP (``fairnn.experiments.byo``
+    #: converts a user's module to one for the methods that declare it)
     can_repair = True
     paper = "Gao et al., FairNeuron, ICSE 2022 (path analysis + selective dropout)"
 
@@ -337,19 +350,6 @@ class FairNeuron(Method[FairNeuronParams]):
             ]
         return [(t, g) for t in p.theta for g in p.gamma]
 
-    def fit(
-        self,
-        train: TabularData,
-        val: TabularData | None = None,
-        *,
-        config: TrainConfig | None = None,
-        seed: int = 0,
-        architecture: Architecture | dict[str, Any] | None = None,
-    ) -> FittedModel:
-        """Train the base model with the loop, then analyse and retrain it (:meth:`repair`)."""
-        base = super().fit(train, val, config=config, seed=seed, architecture=architecture)
-        return self.repair(base, train, val, config=config, seed=seed)
-
     def repair(
         self,
         fitted: FittedModel,
@@ -359,7 +359,8 @@ class FairNeuron(Method[FairNeuronParams]):
         config: TrainConfig | None = None,
         seed: int = 0,
     ) -> FittedModel:
-        """Path analysis of ``fitted`` on ``train``, then selective-dropout retraining."""
+        """Path analysis of ``fitted`` on ``train``, then selective-dropout retraining of
+        each (θ, γ) candidate; the best by :func:`selection_score` on ``val`` is kept."""
         p = self.params
         network = fitted.network
         if not isinstance(network, MLP):
@@ -378,39 +379,30 @@ class FairNeuron(Method[FairNeuronParams]):
                 "single theta and gamma"
             )
         config = (config or TrainConfig()).model_copy(update={"epochs": p.retrain_epochs})
-        device = next(network.parameters()).device
-        X = train.X.to(device)
+        X = train.X.to(next(network.parameters()).device)
         hashes = {g: path_hashes(network, X, g) for g in sorted({g for _, g in pairs})}
-        trials: list[dict[str, Any]] = []
-        best: tuple[float, int, nn.Module, Any] | None = None
-        for i, (theta, gamma) in enumerate(pairs):
-            biased = rare_paths(hashes[gamma], theta)
+
+        def retrain(pair: tuple[float, float]) -> Outcome[tuple[MLP, TrainResult]]:
+            biased = rare_paths(hashes[pair[1]], pair[0])
             torch.manual_seed(seed)
             net = PartialDropoutMLP(network.config, p.p)
             result = fit(net, train, val, config, plugins=[PartialDropout(biased)], seed=seed)
             plain = net.plain()
-            record: dict[str, Any] = {
-                "theta": theta,
-                "gamma": gamma,
+            info = {
                 "biased_fraction": float(biased.double().mean()),
                 "best_epoch": result.best_epoch,
             }
-            score = 0.0
-            if val is not None:
-                metrics = _val_metrics(plain, val)
-                score = selection_score(metrics)
-                record.update(val=metrics, score=score)
-            trials.append(record)
-            log.info("fairneuron θ=%g γ=%g: %s", theta, gamma, record)
-            if best is None or score < best[0]:
-                best = (score, i, plain, result)
-        assert best is not None
-        _, i, plain, result = best
+            metrics = None if val is None else _val_metrics(plain, val)
+            return Outcome((plain, result), metrics, info)
+
+        found = run_search(pairs, retrain, Minimize(selection_score, SELECTION), label=self.name)
+        plain, result = found.model
+        trials = [_record(t) for t in found.trials]
         training = {
             **fitted.training,
             "fairneuron": {
-                "theta": pairs[i][0],
-                "gamma": pairs[i][1],
+                "theta": found.candidate[0],
+                "gamma": found.candidate[1],
                 "trials": trials,
                 "retrain": {
                     "config": config.model_dump(mode="json"),
@@ -426,6 +418,15 @@ class FairNeuron(Method[FairNeuronParams]):
             params=self.params.model_dump(mode="json"),
             training=training,
         )
+
+
+def _record(trial: Trial[tuple[float, float]]) -> dict[str, Any]:
+    """A trial as the model file records it: θ, γ, biased fraction, best epoch, val, score."""
+    record: dict[str, Any] = {"theta": trial.candidate[0], "gamma": trial.candidate[1]}
+    record.update(trial.info)
+    if trial.metrics is not None:
+        record.update(val=dict(trial.metrics), score=selection_score(trial.metrics))
+    return record
 
 
 def _val_metrics(model: nn.Module, val: TabularData) -> dict[str, float]:

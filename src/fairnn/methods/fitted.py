@@ -28,6 +28,8 @@ from torch import nn
 import fairnn
 from fairnn.atomic import atomic_directory, check_target, leftovers
 from fairnn.datasets.core import FeatureMeta, GroupInfo, LazyImages, TabularData
+from fairnn.datasets.sources import DataSpec
+from fairnn.defaults import BASELINE_METHOD
 from fairnn.errors import FairnnError, InvalidValueError, ModelFileError
 from fairnn.methods.decision import DecisionRule, check_threshold, rule_from_dict
 from fairnn.nn.registry import architecture_of, build_network
@@ -97,7 +99,7 @@ class FittedModel:
     groups: GroupInfo
     task: str = "binary"
     label: str = "label"
-    method: str = "vanilla"
+    method: str = BASELINE_METHOD
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     threshold: float = 0.5
@@ -210,6 +212,18 @@ class FittedModel:
             metrics=metrics,
             task=data.task,
             y_pred=y_pred,
+        )
+
+    def data_spec(self) -> DataSpec:
+        """The data this model was trained on, read from its sidecar's ``dataset`` record
+        (:meth:`DataSpec.record <fairnn.datasets.sources.DataSpec.record>`); a
+        :class:`~fairnn.errors.ModelFileError` when the record names no data."""
+        if self.dataset.get("source") is None:
+            raise ModelFileError(
+                "the model file does not say which data it was trained on; pass --data"
+            )
+        return DataSpec.from_record(
+            self.dataset, sensitive=list(self.groups.attributes), seed=self.seed
         )
 
     def to(self, device: str | torch.device) -> FittedModel:

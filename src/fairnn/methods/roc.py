@@ -47,6 +47,7 @@ from fairnn.methods.base import Method, MethodParams, register
 from fairnn.methods.decision import DecisionRule, check_groups, check_threshold, register_rule
 from fairnn.methods.fitted import FittedModel
 from fairnn.notion import Notion
+from fairnn.training.search import MeetTarget, Minimize, Outcome, run_search
 
 #: θ values of the default search: margin θ − 0.5 in 26 steps over [0, 0.25].
 DEFAULT_GRID: tuple[float, ...] = tuple(round(0.5 + 0.01 * i, 2) for i in range(26))
@@ -189,26 +190,29 @@ def search_theta(
     grid: list[float] | tuple[float, ...],
     target: float | None,
 ) -> tuple[float, dict[float, float]]:
-    """θ from ``grid`` for ``data`` (validation): smallest θ meeting ``target``, else least gap."""
+    """θ from ``grid`` for ``data`` (validation): smallest θ meeting ``target``, else least gap.
+
+    The grid is tried in increasing θ through :func:`fairnn.training.search.run_search`,
+    whose ties go to the trial tried first (the smaller θ). Returns θ and every grid
+    point's gap.
+    """
     from fairnn.metrics import evaluate
 
     y, s, labels = data.y.cpu().numpy(), data.s.cpu().numpy(), data.group_labels()
-    gaps: dict[float, float] = {}
-    for theta in sorted(grid):
+
+    def apply(theta: float) -> Outcome[RejectOption]:
         rule = RejectOption(theta, privileged, data.groups.n_groups)
         vals = evaluate(
             y, scores, sensitive_features=labels, metrics=[metric], y_pred=rule.decide(scores, s)
         )
-        gaps[theta] = float(vals[metric])
-    finite = {t: g for t, g in gaps.items() if np.isfinite(g)}
-    if not finite:
+        return Outcome(rule, {metric: float(vals[metric])})
+
+    criterion = Minimize(metric) if target is None else MeetTarget(metric, target)
+    found = run_search(sorted(grid), apply, criterion, label="roc θ search")
+    if not found.ranked:
         raise ConfigError(f"roc search: {metric} is undefined on the validation split for every θ")
-    if target is not None:
-        meeting = [t for t, g in finite.items() if g <= target]
-        if meeting:
-            return min(meeting), gaps
-    best = min(finite.values())
-    return min(t for t, g in finite.items() if g == best), gaps
+    gaps = {t.candidate: t.metrics[metric] for t in found.trials if t.metrics is not None}
+    return found.candidate, gaps
 
 
 @register

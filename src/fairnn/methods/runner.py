@@ -36,7 +36,8 @@ The ablation ``NeuronImportance`` (``importance="loss"``) scores neurons by the
 importance of their weights to the batch BCE instead of the gap.
 
 Settings from the RUNNER README (seed 000): λ = 0.3 (DP) and 1.0 (EO) on
-Adult; ``k`` per dataset and notion in :data:`RUNNER_NEURON_RATIO`.
+Adult; ``k`` per dataset and notion; the ``runner`` recipe's protocol fills them in
+(:mod:`fairnn.papers.runner.protocol`).
 """
 
 from __future__ import annotations
@@ -57,27 +58,6 @@ from fairnn.nn.penalties import activation_gaps, gap_penalty
 from fairnn.training.config import TrainConfig
 from fairnn.training.hooks import Batch, Forward, LoopState, Plugin
 from fairnn.training.loop import fit, primary_loss
-
-#: k (fraction of neurons per hidden layer) from the RUNNER README, by dataset and notion.
-#: "credit" is RUNNER's Credit, which follows FairNeuron's German Credit setup (docs/datasets.md).
-RUNNER_NEURON_RATIO: dict[tuple[str, str], float] = {
-    ("adult", "dp"): 0.50,
-    ("adult", "eo"): 0.05,
-    ("compas", "dp"): 0.05,
-    ("compas", "eo"): 0.05,
-    ("credit", "dp"): 0.05,
-    ("credit", "eo"): 0.05,
-    ("german", "dp"): 0.05,
-    ("german", "eo"): 0.05,
-    ("lsac", "dp"): 0.05,
-    ("lsac", "eo"): 0.05,
-    ("celeba-wavy", "dp"): 0.20,
-    ("celeba-wavy", "eo"): 0.50,
-    ("celeba-attractive", "dp"): 0.05,
-    ("celeba-attractive", "eo"): 0.20,
-}
-#: λ on Adult from the RUNNER README (used for GapReg and RUNNER alike).
-RUNNER_LAMBDA: dict[tuple[str, str], float] = {("adult", "dp"): 0.3, ("adult", "eo"): 1.0}
 
 
 class RunnerParams(MethodParams):

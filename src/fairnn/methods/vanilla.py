@@ -7,6 +7,7 @@ alone (BCE on the logit, or squared error for regression).
 
 from __future__ import annotations
 
+from fairnn.defaults import BASELINE_METHOD
 from fairnn.methods.base import Method, MethodParams, register
 
 
@@ -14,7 +15,7 @@ from fairnn.methods.base import Method, MethodParams, register
 class Vanilla(Method[MethodParams]):
     """Plain training: the primary loss and nothing else."""
 
-    name = "vanilla"
+    name = BASELINE_METHOD
     aliases = ("van", "erm")
     stage = "in"
     paper = "Empirical risk minimisation (RUNNER's 'Vanilla' baseline, ICSE 2024, §5)"

@@ -5,7 +5,7 @@ use torch's fused kernels where those exist: one kernel per step for all
 parameters instead of a handful of small tensor operations per parameter. For the
 200-200 MLP on Adult that makes training about 1.2× faster on one CPU thread and
 1.1× on two (medians, ``benchmarks/train_speed.py``). Fused and unfused Adam compute the same update up
-to floating-point rounding (``tests/test_training.py`` checks they agree), so a
+to floating-point rounding (``tests/training/test_training.py`` checks they agree), so a
 model trained with one differs from one trained with the other only by the drift
 that rounding causes over many steps.
 

@@ -1,18 +1,17 @@
 """Paper reproductions: ``fairnn reproduce NAME``.
 
-Each reproduction is a module in this package that registers a function
-``run(out: Path, seeds: list[int], full: bool, device: str) -> Path`` with
-:func:`register` (into :data:`STUDIES`); it writes its tables (Markdown), figures (PNG and SVG) and raw
-results (JSON) under ``out`` and returns the path of its Markdown report. The
-default size finishes on 2 CPU cores; ``full`` uses the paper's sizes.
+A reproduction is a paper's ``study`` module (``fairnn.papers.<paper>.study``) that
+registers a function ``run(out: Path, seeds: list[int], full: bool, device: str) -> Path``
+with :func:`register` (into :data:`STUDIES`, which loads the papers' studies when it is
+first read; :func:`fairnn.registry.discover`); it writes its tables (Markdown), figures
+(PNG and SVG) and raw results (JSON) under ``out`` and returns the path of its Markdown
+report. The default size finishes on 2 CPU cores; ``full`` uses the paper's sizes.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
-import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +32,21 @@ class Study:
     description: str
 
 
-#: every reproduction by name (filled when this package's modules are imported)
-STUDIES: Registry[Study] = Registry("reproduction")
+#: every reproduction by name (the papers' ``study`` modules register theirs)
+STUDIES: Registry[Study] = Registry("reproduction", discover="study")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A paper's own command (``fairnn NAME``, an alias beside ``fairnn reproduce``):
+    ``run(**options) -> report`` and ``format(report) -> text``."""
+
+    run: Callable[..., dict[str, Any]]
+    format: Callable[[dict[str, Any]], str]
+
+
+#: papers' own commands by name (registered by their ``study`` modules, as studies are)
+PIPELINES: Registry[Pipeline] = Registry("paper command", discover="study")
 
 
 def register(name: str, description: str) -> Callable[[Reproduction], Reproduction]:
@@ -65,16 +77,11 @@ def check_seeds(seeds: Any) -> None:
         check_seed(seed)
 
 
-def _load_all() -> None:
-    for mod in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{mod.name}")
-
-
 def list_reproductions() -> dict[str, str]:
-    _load_all()
+    """Every registered reproduction's one-line description, by name."""
     return {name: study.description for name, study in STUDIES.items()}
 
 
 def get_reproduction(name: str) -> Reproduction:
-    _load_all()
+    """The (seed-checking) entry point of reproduction ``name``."""
     return STUDIES.get(name).run

@@ -1,0 +1,70 @@
+"""``fairnn certify``: a proven ε-δ individual-fairness bound and a witness pair."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from fairnn import api
+from fairnn.cli.app import app
+from fairnn.cli.options import (
+    JsonOpt,
+    ModelDirArg,
+    QuietOpt,
+    SeedOpt,
+    friendly,
+    model_file_options,
+    setup_logging,
+    show,
+)
+
+
+@app.command("certify")
+@friendly
+@model_file_options
+def certify(
+    eps: Annotated[float, typer.Option(help="Similarity radius ε (model-input units).")],
+    model_dir: ModelDirArg = None,
+    metric: Annotated[str, typer.Option(help="linf, l1, l2 or mahalanobis.")] = "linf",
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Metric weights: name=w,name=w, a .json file, 'rank' or 'nnff'."),
+    ] = None,
+    local: Annotated[
+        int, typer.Option(help="Certify N >= 1 test rows locally (0: the whole domain).")
+    ] = 0,
+    solver: Annotated[str, typer.Option(help="highs (default) or cbc.")] = "highs",
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds (global; per point with --local).")
+    ] = 60.0,
+    output: Annotated[
+        str | None, typer.Option(help="probability (binary default), logit or value.")
+    ] = None,
+    integers: Annotated[
+        str, typer.Option(help="Integer features: exact (grid) or relax (continuous).")
+    ] = "exact",
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    user_model: Any = None,  # replaced by the model-file options (model_file_options)
+    seed: SeedOpt = 0,
+) -> None:
+    """Certify ε-δ individual fairness: a proven δ upper bound and a witness pair.
+
+    Your own PyTorch MLP: --model-file model.safetensors [--arch model.json] --data ...
+    """
+    setup_logging(quiet or as_json)
+    result = api.certify(
+        api.model_source(model_dir, **user_model),
+        eps=eps,
+        metric=metric,
+        weights=weights,
+        local=local,
+        solver=solver,
+        time_limit=time_limit,
+        output=output,
+        integers=integers,
+        progress=not quiet and not as_json,
+        seed=seed,
+    )
+    show(result, as_json)

@@ -1,0 +1,176 @@
+"""``fairnn train``: train a model with a method and report its metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fairnn import api
+from fairnn.cli.app import app
+from fairnn.cli.options import (
+    EXTRA_ARGS,
+    DeviceOpt,
+    JsonOpt,
+    OverwriteOpt,
+    QuietOpt,
+    friendly,
+    optional_scalar,
+    parse_extra,
+    setup_logging,
+    show,
+)
+
+
+@app.command("train", context_settings=EXTRA_ARGS)
+@friendly
+def train(
+    ctx: typer.Context,
+    data: Annotated[
+        str,
+        typer.Option("--data", help="Dataset name (see `fairnn datasets`) or a CSV/parquet path."),
+    ],
+    method: Annotated[
+        str, typer.Option(help="Method name (see `fairnn methods`).")
+    ] = api.BASELINE_METHOD,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="Fairness notion: dp or eo. A method whose own mode is something else takes "
+            "other values as that mode (fairbinn: reg, bilevel, adv, hybrid)."
+        ),
+    ] = "dp",
+    seed: Annotated[
+        int, typer.Option(help="Seed for the split, the initialisation and the batches.")
+    ] = 0,
+    recipe: Annotated[
+        str, typer.Option(help="Dataset recipe: clean (default) or a paper's, e.g. runner.")
+    ] = api.DEFAULT_RECIPE,
+    label: Annotated[str | None, typer.Option(help="Label column (your own data).")] = None,
+    sensitive: Annotated[
+        list[str] | None, typer.Option(help="Sensitive column(s); repeat for intersections.")
+    ] = None,
+    categorical: Annotated[
+        list[str] | None, typer.Option(help="Own data: treat this column as categorical (repeat).")
+    ] = None,
+    continuous: Annotated[
+        list[str] | None, typer.Option(help="Own data: treat this column as continuous (repeat).")
+    ] = None,
+    positive_label: Annotated[
+        str | None,
+        typer.Option(
+            "--positive-label",
+            "--positive_label",
+            help="Own data: the label value that counts as positive.",
+        ),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", "--batch_size", help="Batch size.")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    lr_decay: Annotated[
+        float | None,
+        typer.Option(
+            "--lr-decay",
+            "--lr_decay",
+            help="Multiply the learning rate by this every --lr-decay-every steps.",
+        ),
+    ] = None,
+    lr_decay_every: Annotated[
+        int | None,
+        typer.Option(
+            "--lr-decay-every", "--lr_decay_every", help="Steps between learning-rate decays."
+        ),
+    ] = None,
+    hidden: Annotated[
+        list[int] | None,
+        typer.Option(help="Hidden layer sizes; repeat: --hidden 200 --hidden 200."),
+    ] = None,
+    select: Annotated[
+        str | None,
+        typer.Option(
+            help="Model selection (early stopping): last, loss, constrained_error or a metric name."
+        ),
+    ] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Early stopping: stop after N epochs without improvement.")
+    ] = None,
+    weight_decay: Annotated[
+        float | None,
+        typer.Option("--weight-decay", "--weight_decay", help="L2 regularisation (weight decay)."),
+    ] = None,
+    flood_level: Annotated[
+        float | None,
+        typer.Option(
+            "--flood-level",
+            "--flood_level",
+            "--flood",
+            help="Flooding level b: the primary loss L becomes |L - b| + b (Ishida et al. 2020).",
+        ),
+    ] = None,
+    fnr_gap: Annotated[
+        float | None,
+        typer.Option(
+            "--fnr-gap",
+            "--fnr_gap",
+            help="Also report errors under per-group thresholds chosen on val with "
+            "|ΔFNR| <= this (the MinDiff paper's evaluation).",
+        ),
+    ] = None,
+    arch: Annotated[
+        str | None,
+        typer.Option(
+            help="Image/text data: cnn or preact_resnet; text or transformer. "
+            "Any data: random_features (with --width N)."
+        ),
+    ] = None,
+    width: Annotated[
+        int | None,
+        typer.Option(help="Image/text data: CNN channels, ResNet width k, or embedding dim."),
+    ] = None,
+    device: DeviceOpt = "cpu",
+    out: Annotated[
+        Path | None, typer.Option(help="Save the model (safetensors + JSON) here.")
+    ] = None,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a model with a method and report metrics on train, val and test.
+
+    Method parameters follow as --name value, e.g. `--method gapreg --lam 0.3`.
+    """
+    setup_logging(quiet or as_json)
+    result = api.train(
+        data,
+        method=method,
+        params=parse_extra(list(ctx.args)),
+        mode=mode,
+        seed=seed,
+        recipe=recipe,
+        label=label,
+        sensitive=sensitive,
+        categorical=categorical,
+        continuous=continuous,
+        positive_label=optional_scalar(positive_label),
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        lr_decay=lr_decay,
+        lr_decay_every=lr_decay_every,
+        hidden=hidden,
+        select=select,
+        patience=patience,
+        weight_decay=weight_decay,
+        flood_level=flood_level,
+        fnr_gap=fnr_gap,
+        arch=arch,
+        width=width,
+        device=device,
+        out=out,
+        overwrite=overwrite,
+        progress=not quiet and not as_json,
+    )
+    show(result, as_json)
