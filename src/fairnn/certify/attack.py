@@ -79,7 +79,8 @@ class Projector:
         """Per row of ``x`` (domain points), a random step of the discrete columns that the
         ε-ball allows: each binary flips, each one-hot block changes category and each
         integer moves by up to its largest allowed number of steps, with probability
-        ``p`` each; a row whose discrete step alone is farther than ε gets none."""
+        ``p`` each; a row whose discrete step the continuous columns cannot offset back
+        into the ball (least squares, :attr:`comp`) gets none."""
         dom, n = self.domain, x.shape[0]
         dlo, dhi = delta_box(dom, self.metric, self.eps)
         y = x.copy()

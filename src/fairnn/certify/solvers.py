@@ -17,7 +17,8 @@ dual bound may become a certificate, and only after the caller's independent che
   :data:`CBC_INCREMENT`) of the incumbent, so the bound is never below the incumbent
   plus the increment. When CBC proves optimality it prints no bound; its stopping rule
   (gap ``≤ ratio · max(|incumbent|, |bound|)``) gives
-  ``bound ≤ (obj + inc + ratio·|obj|) / (1 - ratio)``.
+  ``bound ≤ (obj + inc + ratio·|obj|) / (1 - ratio)``. CBC gets no warm start (CBC 2.10
+  has called feasible models "infeasible" when given one).
   When no bound can be had, :attr:`SolveResult.bound` is ``None`` and the caller
   falls back to a bound it proved itself (interval or LP bounds).
 
@@ -244,7 +245,7 @@ def cbc_bound(
     return bound
 
 
-def _pulp_problem(pulp, model: MilpModel, start: np.ndarray | None):
+def _pulp_problem(pulp, model: MilpModel):
     """The PuLP problem of ``model`` as a minimisation of the negated objective (without its
     constant: CBC's lower bound is then minus our upper bound before the constant), and its
     variables."""
@@ -276,17 +277,15 @@ def _pulp_problem(pulp, model: MilpModel, start: np.ndarray | None):
                 prob += expr >= float(lo[r])
             if math.isfinite(hi[r]):
                 prob += expr <= float(hi[r])
-    if start is not None:
-        # a real point's assignment can sit an ulp outside a (padded) bound; PuLP refuses it
-        start = np.clip(start, lb, ub)
-        for j, v in enumerate(start):
-            xs[j].setInitialValue(float(np.round(v)) if it[j] else float(v))
     return prob, xs
 
 
 @SOLVERS.register("cbc")
 def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) -> SolveResult:
-    """CBC through PuLP (``seed`` is not passed on: PuLP's CBC call has no seed)."""
+    """CBC through PuLP (``seed`` is not passed on: PuLP's CBC call has no seed). The warm
+    ``start`` is not passed on either: CBC 2.10 has called feasible models "Problem proven
+    infeasible" when given a feasible MIP start, and solved them without one."""
+    del start, seed
     try:
         import pulp
     except ImportError:  # pragma: no cover - pulp is a dependency
@@ -298,13 +297,12 @@ def _solve_cbc(model, time_limit, mip_rel_gap, start, threads, seed, verbose) ->
         with warnings.catch_warnings():
             # PuLP 3 deprecates the calls that PuLP 2.7 (the oldest supported) offers
             warnings.simplefilter("ignore", DeprecationWarning)
-            prob, xs = _pulp_problem(pulp, model, start)
+            prob, xs = _pulp_problem(pulp, model)
             cmd = pulp.PULP_CBC_CMD(
                 msg=verbose,
                 timeLimit=None if time_limit is None else max(float(time_limit), 1.0),
                 gapRel=float(mip_rel_gap),
                 threads=threads,
-                warmStart=start is not None,
                 logPath=log_path,
                 options=[f"inc {CBC_INCREMENT!r}"],
             )

@@ -16,9 +16,11 @@ bound of 0 where a real pair reaches 0.065, and CBC has called feasible models
 * **consistency**: a solver's incumbent must not exceed its own bound.
 
 :func:`refute` returns the reason a claim falls, or ``None``. A refuted claim is
-cross-checked with the other registered solver (:func:`checked_solve`); if that one is
-refuted too, or no time is left, the certificate falls back to a bound fairnn proved
-itself (the propagated bound) and says so (status ``unverified`` with the reason).
+solved again without its warm start (CBC 2.10 has called feasible models "infeasible"
+when given one), then cross-checked with the other registered solver
+(:func:`checked_solve`); if that one is refuted too, or no time is left, the certificate
+falls back to a bound fairnn proved itself (the propagated bound) and says so (status
+``unverified`` with the reason).
 These checks can refute a wrong claim, not prove a right one: a bound that passes
 them is still "sound up to the solvers' tolerances" (docs/certify.md).
 """
@@ -108,8 +110,9 @@ def checked_solve(
     **kwargs,
 ) -> Checked:
     """Solve ``model`` (maximise), check the claim against the feasible ``points``
-    (assignments of real pairs) and, if it is refuted, cross-check with the other solver
-    while ``deadline`` (a ``time.perf_counter()`` value) allows."""
+    (assignments of real pairs) and, if it is refuted, solve again without the warm start,
+    then cross-check with the other solver, while ``deadline`` (a ``time.perf_counter()``
+    value) allows."""
     floor = _floor(model, points)
     if floor is False:
         reason = "a real pair violates the encoding (a propagated bound is too tight)"
@@ -121,14 +124,26 @@ def checked_solve(
     why = refute(r, floor)
     if why is None:
         return Checked(r, None, tried)
-    if r.x is not None:
-        obj = feasible_objective(model, r.x)
+    if kwargs.pop("start", None) is not None and deadline - time.perf_counter() > 1.0:
+        # CBC 2.10 has called feasible models "infeasible" when given a (feasible) warm
+        # start, and proved them without one: the same solver again, cold
+        r = solve(
+            model,
+            solver=solver,
+            time_limit=min(time_limit, deadline - time.perf_counter()),
+            **kwargs,
+        )
+        tried.append(r)
+        if refute(r, floor) is None:
+            r.message = f"{r.message} (without the warm start: {why})"
+            return Checked(r, None, tried)
+    for t in tried:
+        obj = None if t.x is None else feasible_objective(model, t.x)
         if obj is not None:
             floor = obj if floor is None else max(floor, obj)
     others = sorted((n for n in SOLVERS.names() if n != solver), key=lambda n: n != "highs")
     left = deadline - time.perf_counter()
     if cross_check and others and left > 1.0:
-        kwargs.pop("start", None)
         r2 = solve(model, solver=others[0], time_limit=left, **kwargs)
         tried.append(r2)
         why2 = refute(r2, floor)
