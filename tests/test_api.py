@@ -253,14 +253,31 @@ def test_reproduce_narrows_a_study_that_takes_the_option(tmp_path, monkeypatch):
         api.reproduce("tiny", out=tmp_path / "r", workers=2)
 
 
-def test_nnff():
+def test_nnff(monkeypatch):
+    """One real pipeline (tests/test_certify.py runs its stages in detail); the command
+    prints the facade's result and passes its options on."""
     res = api.nnff(draws=2, epochs=1)
-    assert steady(res.to_json()) == steady(cli_json("nnff", "--draws", "2", "--epochs", "1"))
     assert res.to_text().startswith("NNFF pipeline on Boston")
+    seen = []
+    monkeypatch.setattr(api, "nnff", lambda *a, **kw: seen.append((a, kw)) or res)
+    assert steady(res.to_json()) == steady(cli_json("nnff", "--draws", "2", "--epochs", "1"))
+    assert seen == [((0.3,), {"seed": 42, "draws": 2, "epochs": 1, "solver": "highs"})]
 
 
-@pytest.mark.slow
-def test_demo(tmp_path):
-    res = api.demo(tmp_path / "d")
-    assert res.report.is_file()
-    same_text(res, cli("demo", "--out", tmp_path / "d"))
+def test_demo(tmp_path, monkeypatch):
+    """The facade's plumbing; the real demo (two Adult trainings, about 20 s) runs once per
+    suite, from the installed wheel, in tests/test_packaging.py."""
+    from fairnn.experiments import demo as demo_module
+
+    def quick(out, seed, device):  # the demo's contract: a table and a report written
+        (Path(out) / "report.md").parent.mkdir(parents=True, exist_ok=True)
+        (Path(out) / "report.md").write_text(f"seed {seed} on {device}")
+        return "vanilla  0.85", Path(out) / "report.md"
+
+    monkeypatch.setattr(demo_module, "run_demo", quick)
+    res = api.demo(tmp_path / "d", seed=2)
+    assert res.report.read_text() == "seed 2 on cpu" and res.to_text().startswith("vanilla")
+    seen = []
+    monkeypatch.setattr(api, "demo", lambda out, **kw: seen.append((out, kw)) or res)
+    same_text(res, cli("demo", "--out", tmp_path / "e", "--seed", "3"))
+    assert seen == [(tmp_path / "e", {"seed": 3, "device": "cpu"})]

@@ -79,6 +79,7 @@ def _all_files() -> list[Path]:
     return sorted(SRC.rglob("*.py"))
 
 
+@functools.cache  # the trees are only read
 def _parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), str(path))
 
@@ -262,13 +263,19 @@ def checked_names() -> dict[str, frozenset[str]]:
 
 def registration_sites() -> dict[str, set[str]]:
     """Every checked name -> the modules that register or define it (core and papers), and
-    the module of the constant that spells it where a registration imports one."""
+    the module of the constant that spells it where a registration imports one (a fresh
+    copy: tests add probe sites to it)."""
+    return {name: set(where) for name, where in _registration_sites().items()}
+
+
+@functools.cache
+def _registration_sites() -> dict[str, frozenset[str]]:
     sites: dict[str, set[str]] = {name: set(where) for name, where in checked_names().items()}
     for path in _all_files():
         for name, home in registrations(_parse(path)):
             if name in sites:
                 sites[name].update(filter(None, [_rel(path), home]))
-    return sites
+    return {name: frozenset(where) for name, where in sites.items()}
 
 
 def switch_names(sites: dict[str, set[str]]) -> set[str]:

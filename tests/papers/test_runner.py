@@ -184,7 +184,7 @@ def test_the_seeds_command_lines_run(tmp_path):
     ):
         r = runner.invoke(
             app,
-            ["train", "--data", "german", "--recipe", "runner", *args, "--epochs", "2", "--json"],
+            ["train", "--data", "german", "--recipe", "runner", *args, "--epochs", "1", "--json"],
         )
         assert r.exit_code == 0, r.output
         res = json.loads(r.stdout.strip().splitlines()[-1])

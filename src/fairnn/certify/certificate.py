@@ -94,8 +94,13 @@ class Certificate:
             f"  δ upper (proven): {self.delta_upper:.6g}\n"
             f"  δ lower (real network at the witness): {self.delta_lower:.6g}{w}\n"
             f"  status {self.status}, gap {100 * self.gap:.3g}%, {self.time_s:.2f}s, "
-            f"solver {self.solver}"
+            f"solver {self.solver}" + self._why()
         )
+
+    def _why(self) -> str:
+        """For ``unverified``: what was refuted, so the user sees why the bound is loose."""
+        reason = (self.details or {}).get("reason")
+        return f"\n  why unverified: {reason}" if self.status == "unverified" and reason else ""
 
     def __str__(self) -> str:
         return self.summary()
@@ -143,6 +148,8 @@ class LocalCertificates:
             "delta_upper_mean": float(up.mean()) if n else None,
             "delta_lower_max": float(lo.max()) if n else None,
             "exact": int(exact),
+            # points whose solver claim was refuted (each one's details["reason"] says how)
+            "unverified": sum(c.status == "unverified" for c in self.certificates),
             "time_s": self.time_s,
             "per_second": n / self.time_s if self.time_s > 0 else None,
         }

@@ -65,6 +65,13 @@ def certify_model(
             f"  exact (gap 0): {s['exact']} of {s['points']}; {s['time_s']:.2f}s "
             f"({s['per_second']:.1f} points/s)"
         )
+        if s["unverified"]:
+            first = next(c for c in res if c.status == "unverified")
+            out["text"] += (
+                f"\n  unverified (a solver claim was refuted, the propagated bound is "
+                f"reported): {s['unverified']} of {s['points']}; first: "
+                f"{first.details.get('reason', '?')}"
+            )
         return out
     cert = certify_global(model, config=config, data=train)
     out = cert.to_dict()

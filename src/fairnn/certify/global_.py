@@ -133,8 +133,14 @@ def _solve_rounds(
     out = _Rounds(upper)
     cur = enc
     deadline = t0 + cfg.time_limit
+    # the first solve always runs: on a loaded machine the bound tightening and the pair
+    # search can use up a short limit, and a certificate without a single solve is no use
+    first_floor = min(max(0.1 * cfg.time_limit, 1.0), cfg.time_limit)
     while True:
         remaining = deadline - time.perf_counter() - 0.3  # room to finish
+        if out.count == 0 and remaining < first_floor:
+            remaining = first_floor
+            deadline = time.perf_counter() + first_floor + 0.3
         if remaining <= 0.05:
             break
         start = None
