@@ -254,7 +254,7 @@ def test_reproduce_narrows_a_study_that_takes_the_option(tmp_path, monkeypatch):
 
 
 def test_nnff(monkeypatch):
-    """One real pipeline (tests/test_certify.py runs its stages in detail); the command
+    """One real pipeline (tests/certify/test_certify.py runs its stages in detail); the command
     prints the facade's result and passes its options on."""
     res = api.nnff(draws=2, epochs=1)
     assert res.to_text().startswith("NNFF pipeline on Boston")

@@ -42,7 +42,7 @@ FAIR_SETTINGS: dict[str, tuple[dict, str] | None] = {
     "fairneuron": None,
     # issue 6: IF-fair training targets individual fairness (the output gap to the worst
     # d_fair neighbour), not a group gap: on this sample it leaves dp_gap where vanilla has
-    # it (0.219 vs 0.224, within noise). tests/test_certify.py checks that it reduces the
+    # it (0.219 vs 0.224, within noise). tests/certify/test_certify.py checks that it reduces the
     # empirical IF δ against vanilla instead.
     "iftrain": None,
     # issue 8: fairness reprogramming (trigger in front of the frozen vanilla model) and
