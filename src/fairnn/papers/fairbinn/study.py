@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from fairnn.experiments.plots import save_figure  # noqa: E402
+from fairnn.experiments.report import pareto_front
 from fairnn.experiments.reproductions import register
 
 log = logging.getLogger(__name__)
@@ -135,15 +136,6 @@ def configs(full: bool) -> list[Config]:
 
 
 # -- the trade-off summaries -----------------------------------------------------
-def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The non-dominated (ΔDP, accuracy) points (lower ΔDP, higher accuracy), by ΔDP."""
-    front: list[tuple[float, float]] = []
-    for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
-        if not front or y > front[-1][1]:
-            front.append((x, y))
-    return front
-
-
 def best_accuracy_at(points: list[tuple[float, float]], level: float, floor: float) -> float:
     """The best accuracy among points with ΔDP ≤ ``level`` (``floor``: a constant predictor)."""
     return max([floor, *(y for x, y in points if x <= level)])
@@ -250,7 +242,7 @@ def summarise(results: dict[str, Any], seeds: list[int], full: bool) -> dict[str
         pts_ref = pts + [(base["test_dp_gap_soft"][0], base["test_accuracy"][0])]
         series[name] = {
             "points": pts,
-            "front": pareto_front(pts_ref),
+            "front": [pts_ref[i] for i in pareto_front(pts_ref)],
             "aoc": area_over_curve(pts_ref, x_max, floor),
             "acc_at": {lvl: best_accuracy_at(pts_ref, lvl, floor) for lvl in DP_LEVELS},
         }
