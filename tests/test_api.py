@@ -254,14 +254,25 @@ def test_reproduce_narrows_a_study_that_takes_the_option(tmp_path, monkeypatch):
 
 
 def test_nnff(monkeypatch):
-    """One real pipeline (tests/certify/test_certify.py runs its stages in detail); the command
-    prints the facade's result and passes its options on."""
+    """The facade and the command hand their options to the registered pipeline and show
+    its report and text (the pipeline itself runs in tests/certify/test_certify.py)."""
+    from fairnn.experiments.reproductions import PIPELINES, Pipeline
+
+    seen, report = [], {"stages": [{"name": "random search", "delta_upper": 0.1}]}
+    stand_in = Pipeline(
+        run=lambda **kw: seen.append(kw) or report,
+        format=lambda rep: f"NNFF pipeline on Boston: {rep}",
+    )
+    real_get = PIPELINES.get
+    monkeypatch.setattr(
+        PIPELINES, "get", lambda name: stand_in if name == "nnff" else real_get(name)
+    )
     res = api.nnff(draws=2, epochs=1)
-    assert res.to_text().startswith("NNFF pipeline on Boston")
-    seen = []
-    monkeypatch.setattr(api, "nnff", lambda *a, **kw: seen.append((a, kw)) or res)
+    assert res.to_json() == report and res.to_text() == f"NNFF pipeline on Boston: {report}"
     assert steady(res.to_json()) == steady(cli_json("nnff", "--draws", "2", "--epochs", "1"))
-    assert seen == [((0.3,), {"seed": 42, "draws": 2, "epochs": 1, "solver": "highs"})]
+    same_text(res, cli("nnff", "--draws", "2", "--epochs", "1"))
+    options = {"eps": 0.3, "seed": 42, "draws": 2, "epochs": 1, "solver": "highs"}
+    assert seen == [options] * 3
 
 
 def test_demo(tmp_path, monkeypatch):
