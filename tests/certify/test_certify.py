@@ -572,3 +572,14 @@ def test_nnff_pipeline_runs_end_to_end_and_certifies_every_stage():
         assert s["delta_data"] <= s["delta_upper"] + 1e-6
         assert s["delta_lower"] <= s["delta_upper"]
     assert "certified δ upper" in format_report(rep)
+
+
+def test_highs_prints_no_banner_on_standard_output():
+    """HiGHS prints a banner from its first constructor; on stdout it would corrupt
+    ``fairnn certify --json`` for a pipe."""
+    import subprocess
+    import sys
+
+    code = "from fairnn.certify.solvers import new_highs; new_highs(); new_highs(); print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "ok\n"

@@ -239,3 +239,27 @@ def test_cli_and_api_certify_a_user_mlp(user_files):
     api = certify_local(model, splits.test.X[:20], splits.train, eps=0.1, progress=False)
     assert api.delta_upper == pytest.approx(np.asarray(cli_up), rel=1e-6, abs=1e-9)
     assert all(c.gap <= 1e-6 for c in api)
+
+
+def test_a_model_file_ending_in_sigmoid_is_read_as_probabilities(user_files, tmp_path):
+    """A Sequential ending in Sigmoid outputs probabilities: fairnn takes the layer before
+    it as the logit, so audit and certify give what the same net without it gives (read as
+    a logit, every score landed in [0.5, 0.73] and the audit predicted everyone positive)."""
+    d, frame, model = user_files
+    with_sigmoid = nn.Sequential(*model, nn.Sigmoid())
+    save_file(with_sigmoid.state_dict(), str(tmp_path / "p.safetensors"))
+    (tmp_path / "p.json").write_text(json.dumps(_spec(with_sigmoid)))
+    reports = []
+    for weights in (d / "model.safetensors", tmp_path / "p.safetensors"):
+        res = invoke("audit", "--model-file", weights, "--data", d / "loans.csv", *DATA, "--json")
+        assert res.exit_code == 0, res.output
+        reports.append(last_json(res.output)["metrics"])
+    assert reports[0] == pytest.approx(reports[1], abs=1e-6)
+    assert reports[1]["accuracy"] > 0.7
+    certs = []
+    for weights in (d / "model.safetensors", tmp_path / "p.safetensors"):
+        res = invoke("certify", "--model-file", weights, "--data", d / "loans.csv", *DATA,
+                     "--eps", "0.1", "--local", "3", "--json")  # fmt: skip
+        assert res.exit_code == 0, res.output
+        certs.append([c["delta_upper"] for c in last_json(res.output)["certificates"]])
+    assert certs[0] == pytest.approx(certs[1], rel=1e-6, abs=1e-9)

@@ -109,6 +109,33 @@ def highs_model(model: MilpModel, *, relax: bool = False, maximize: bool = True)
 _SCHEDULER: list[int | None] = []  # the thread count HiGHS's global scheduler was set up with
 
 
+_BANNER: list[bool] = []  # whether HiGHS has printed its once-per-process banner
+
+
+def _quiet_first(make):
+    """``make()`` with the C-level standard output sent to /dev/null: HiGHS prints its
+    banner from the constructor of the first instance in a process, before any option can
+    be set, and on standard output it would corrupt ``fairnn certify --json | jq``."""
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no standard output to protect
+        return make()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                return make()
+            finally:
+                os.dup2(saved, 1)
+                _BANNER.append(True)
+    finally:
+        os.close(saved)
+
+
 def new_highs(time_limit: float | None = None, threads: int | None = None, seed: int = 0):
     """A quiet HiGHS instance. HiGHS sets up one thread scheduler per process at its first
     run and fails every later run that asks for another thread count ("Not Set", with a
@@ -120,7 +147,7 @@ def new_highs(time_limit: float | None = None, threads: int | None = None, seed:
         if reset is not None:
             reset(True)
     _SCHEDULER[:] = [threads]
-    h = highspy.Highs()
+    h = _quiet_first(highspy.Highs) if not _BANNER else highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", int(seed))
     if time_limit is not None:

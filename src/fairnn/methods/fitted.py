@@ -123,8 +123,9 @@ class FittedModel:
         is kept so that it saves; another module is used as it is (it cannot be saved to a
         model file). ``data`` supplies the feature metadata and groups.
         """
-        from fairnn.nn.user import as_mlp, as_network
+        from fairnn.nn.user import as_mlp, as_network, logit_module
 
+        module = logit_module(module)  # a final Sigmoid: the layer before it is the logit
         tabular = getattr(data, "modality", "tabular") == "tabular"
         network = as_mlp(module, "this method") if mlp and tabular else as_network(module)
         fitted = cls(

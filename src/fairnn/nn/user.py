@@ -167,6 +167,30 @@ class ModuleAdapter(nn.Module):
         return out.squeeze(-1) if out.ndim == 2 and out.shape[-1] == 1 else out
 
 
+def logit_module(module: nn.Module) -> nn.Module:
+    """``module`` as a network that outputs the logit: an ``nn.Sequential`` (or a model
+    file's :class:`SequentialNet`) ending in ``Linear(·, 1), Sigmoid`` outputs a
+    probability, so the Sigmoid is dropped (fairnn applies it: the scores are unchanged).
+    Read as logits, its probabilities would pass through a second sigmoid and every score
+    would land in [0.5, 0.73]. Anything else is returned as it is."""
+    layers = list(module) if isinstance(module, nn.Sequential) else []
+    if not (
+        len(layers) >= 2
+        and isinstance(layers[-1], nn.Sigmoid)
+        and isinstance(layers[-2], nn.Linear)
+        and layers[-2].out_features == 1
+    ):
+        return module
+    if isinstance(module, SequentialNet):
+        cfg = module.config
+        features = None if cfg.features is None else list(cfg.features)
+        head = SequentialNet([dict(x) for x in cfg.layers[:-1]], features)
+    else:
+        head = nn.Sequential(*layers[:-1])
+    head.load_state_dict(module.state_dict())  # the Sigmoid holds no weights
+    return head.train(module.training)
+
+
 def as_mlp(module: nn.Module, purpose: str = "this") -> MLP:
     """fairnn's MLP with ``module``'s weights, or a ConfigError naming the layer it cannot take.
 
