@@ -365,12 +365,16 @@ def certify(
     integers: str = "exact",
     progress: bool = True,
     seed: int = 0,
+    matrix: Paths | Any = None,
+    threads: int | None = None,
 ) -> CertifyResult:
     """Certify ε-δ individual fairness: a proven δ upper bound and a witness pair.
 
     ``local`` >= 1 certifies that many test rows one by one (0: the whole input domain).
     ``weights``: a mapping ``feature -> weight``, ``name=w,name=w``, a ``.json`` file,
-    ``rank`` or ``nnff``. ``time_limit`` is in seconds (per point with ``local``).
+    ``rank`` or ``nnff``. ``matrix``: ``S`` of ``mahalanobis``/``mahalanobis-box`` or ``A``
+    of ``embedding`` (an array, or a .npy/.csv/.json file), in model-input units.
+    ``time_limit`` is in seconds (per point with ``local``); ``threads``: solver threads.
     ``seed``: the seed of a :class:`UserModel`'s split.
     """
     from fairnn.certify.command import certify_model
@@ -391,6 +395,8 @@ def certify(
         output=output,
         integers=integers,
         progress=progress,
+        matrix=matrix,
+        threads=threads,
     )
     return CertifyResult(report)
 

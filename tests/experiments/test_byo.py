@@ -263,3 +263,48 @@ def test_a_model_file_ending_in_sigmoid_is_read_as_probabilities(user_files, tmp
         assert res.exit_code == 0, res.output
         certs.append([c["delta_upper"] for c in last_json(res.output)["certificates"]])
     assert certs[0] == pytest.approx(certs[1], rel=1e-6, abs=1e-9)
+
+
+def test_cli_certifies_with_a_metric_matrix_from_a_file(user_files, tmp_path):
+    """--metric-matrix gives S (mahalanobis: the ellipsoid; mahalanobis-box: Benussi et
+    al.'s per-eigenvector box) or A (embedding); witnesses lie within ε of the metric
+    named, and the box, which contains the ellipsoid, reaches at least as far."""
+    from fairnn.certify import mahalanobis_box_metric, mahalanobis_metric
+
+    d, _, _ = user_files
+    rng = np.random.default_rng(0)
+    B = rng.normal(size=(4, 4))
+    S = B @ B.T / 4 + 0.1 * np.eye(4)
+    np.save(tmp_path / "S.npy", S)
+    (tmp_path / "S.json").write_text(json.dumps(S.tolist()))
+    base = ["certify", "--model-file", d / "model.safetensors", "--data", d / "loans.csv", *DATA,
+            "--eps", "0.2", "--local", "2", "--threads", "1", "--json"]  # fmt: skip
+    lower = {}
+    for name, build in (
+        ("mahalanobis", mahalanobis_metric),
+        ("mahalanobis-box", mahalanobis_box_metric),
+    ):
+        for f in ("S.npy", "S.json"):
+            res = invoke(*base, "--metric", name, "--metric-matrix", tmp_path / f)
+            assert res.exit_code == 0, res.output
+            out = last_json(res.output)
+            met = build(S, 4)
+            for c in out["certificates"]:
+                assert c["metric"]["name"] == name
+                w0, w1 = (np.asarray(w) for w in c["witness"])
+                assert met.distance(w0, w1)[0] <= 0.2 + 1e-9
+            lower[name] = [c["delta_lower"] for c in out["certificates"]]
+    # the box contains the ellipsoid: its exact local certificates reach at least as far
+    assert all(
+        b >= e - 1e-6 for b, e in zip(lower["mahalanobis-box"], lower["mahalanobis"], strict=True)
+    )
+    for args, words in (
+        (["--metric", "mahalanobis", "--metric-matrix", tmp_path / "nope.npy"], "does not exist"),
+        (["--metric", "linf", "--metric-matrix", tmp_path / "S.npy"], "takes --weights"),
+        (["--threads", "0"], "threads"),
+    ):
+        res = invoke(*base, *args)
+        assert res.exit_code == 2 and words in res.output, res.output
+    np.save(tmp_path / "bad.npy", np.eye(3))
+    res = invoke(*base, "--metric", "mahalanobis", "--metric-matrix", tmp_path / "bad.npy")
+    assert res.exit_code == 2 and "4×4" in res.output, res.output

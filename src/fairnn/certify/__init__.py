@@ -16,6 +16,7 @@ from fairnn.certify.local import certify_local
 from fairnn.certify.metrics import (
     SimilarityMetric,
     embedding_metric,
+    mahalanobis_box_metric,
     mahalanobis_metric,
     make_metric,
     rank_weights,
@@ -44,6 +45,7 @@ __all__ = [
     "certify_local",
     "embedding_metric",
     "encode",
+    "mahalanobis_box_metric",
     "mahalanobis_metric",
     "make_metric",
     "prepare",

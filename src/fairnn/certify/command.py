@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fairnn.certify.config import CertifyConfig
 from fairnn.certify.global_ import certify_global
 from fairnn.certify.local import certify_local
+from fairnn.certify.metrics import make_metric, read_matrix
 from fairnn.datasets.core import TabularData
 from fairnn.errors import ConfigError
 from fairnn.validation import check_number
@@ -28,17 +30,37 @@ def certify_model(
     output: str | None = None,
     integers: str = "exact",
     progress: bool = True,
+    matrix: Any = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """What ``fairnn certify`` prints, as a JSON-ready dict (``text`` holds the summary).
 
     ``train`` (the model's training split) seeds the attack, trains the
     Mahalanobis probe and derives ``weights="rank"``; ``rows`` supplies the first
-    ``local`` points for local certificates (0: one global certificate).
+    ``local`` points for local certificates (0: one global certificate). ``matrix`` (an
+    array or a file, :func:`~fairnn.certify.metrics.read_matrix`) is ``S`` for
+    ``mahalanobis``/``mahalanobis-box`` or ``A`` for ``embedding``, in model-input units.
     """
     check_number(local, "local", integer=True, ge=0, hint="rows to certify; 0: the whole domain")
+    if threads is not None:
+        check_number(threads, "threads", integer=True, ge=1, hint="solver threads")
+    chosen: Any = metric
+    if matrix is not None:
+        features = getattr(model, "features", None) or (train.features if train else None)
+        if features is None:
+            raise ConfigError("--metric-matrix needs the model's features (a model with data)")
+        if metric not in ("mahalanobis", "mahalanobis-box", "embedding"):
+            raise ConfigError(
+                f"--metric-matrix is S for mahalanobis or mahalanobis-box, or A for embedding; "
+                f"--metric {metric} takes --weights"
+            )
+        M = read_matrix(matrix) if isinstance(matrix, str | os.PathLike) else matrix
+        chosen = make_metric(metric, features, matrix=M, norm="l2", weights=weights)
+        weights = None
     config = CertifyConfig(
         eps=eps,
-        metric=metric,
+        metric=chosen,
+        threads=threads,
         weights=weights,
         output=output,
         solver=solver,

@@ -4,15 +4,16 @@ Every metric here is a seminorm of the difference of two inputs,
 ``d(x', x'') = ||A (x' - x'')||_p`` with ``p`` in {∞, 1, 2} and a matrix ``A``
 (``k × d``):
 
-============  ==============================  =====================================
-name          ``A``                           encoded in the MILP
-============  ==============================  =====================================
-``linf``      ``diag(w)`` (weights ``w``)     exactly: ``|w_i Δ_i| ≤ ε``
-``l1``        ``diag(w)``                     exactly: ``Δ = p - n``, ``Σ w (p + n) ≤ ε``
-``l2``        ``diag(w)``                     sound polyhedral outer approximation
-``mahalanobis`` ``L`` with ``S = LᵀL``        sound polyhedral outer approximation
-``embedding`` a user's ``A`` (any ``p``)      as its ``p``
-============  ==============================  =====================================
+===================  ===========================  ===========================================
+name                 ``A``                        encoded in the MILP
+===================  ===========================  ===========================================
+``linf``             ``diag(w)`` (weights ``w``)  exactly: ``|w_i Δ_i| ≤ ε``
+``l1``               ``diag(w)``                  exactly: ``Δ = p - n``, ``Σ w (p + n) ≤ ε``
+``l2``               ``diag(w)``                  sound polyhedral outer approximation
+``mahalanobis``      ``L`` with ``S = LᵀL``       sound polyhedral outer approximation
+``mahalanobis-box``  the same ``L``, ``p = ∞``    exactly: ``|(LΔ)_i| ≤ ε`` (Benussi's code)
+``embedding``        a user's ``A`` (any ``p``)   as its ``p``
+===================  ===========================  ===========================================
 
 Weights are *scale* weights: ``w_i`` multiplies the difference in feature ``i``
 (a larger weight means the feature must differ less for two people to count as
@@ -50,9 +51,11 @@ linear probes that predict the sensitive attribute from the other features
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -62,7 +65,7 @@ from fairnn.errors import ConfigError, InvalidValueError
 from fairnn.registry import Registry
 
 Norm = Literal["linf", "l1", "l2"]
-METRIC_NAMES = ("linf", "l1", "l2", "mahalanobis", "embedding")
+METRIC_NAMES = ("linf", "l1", "l2", "mahalanobis", "mahalanobis-box", "embedding")
 #: default number of rotate-and-reflect steps per 2-D cone of the ℓ2 outer approximation
 L2_LEVELS = 5
 
@@ -282,6 +285,21 @@ def mahalanobis_metric(
     )
 
 
+def mahalanobis_box_metric(
+    S: np.ndarray, features: FeatureMeta | int | None = None, *, info: dict[str, Any] | None = None
+) -> SimilarityMetric:
+    """Benussi et al.'s Mahalanobis metric as their code encodes it: with ``S = LᵀL``
+    (``L = √Λ Uᵀ``, eigenvalues below ``1e-9·λ_max`` dropped), ``d = ||L (x' - x'')||_∞``,
+    one bound ``|√λ_i u_iᵀΔ| ≤ ε`` per eigenvector. Its ball is the box around the
+    ellipsoid of :func:`mahalanobis_metric` (same ``L``, ℓ2), wider by up to ``√k`` at the
+    corners, so its certificates cover more pairs and are larger."""
+    exact = mahalanobis_metric(S, features, info=info)
+    extra = {k: v for k, v in exact.info.items() if k != "projector"}
+    return SimilarityMetric(
+        "mahalanobis-box", "linf", exact.matrix, feature_names=exact.feature_names, info=extra
+    )
+
+
 def embedding_metric(
     A: np.ndarray, norm: Norm = "l2", features: FeatureMeta | int | None = None
 ) -> SimilarityMetric:
@@ -408,18 +426,61 @@ def make_metric(
         weights = WEIGHT_PRESETS.get(weights)(features, data)
     if name in ("linf", "l1", "l2"):
         return weighted_metric(name, features, weights)  # type: ignore[arg-type]
-    if name == "mahalanobis":
+    if name in ("mahalanobis", "mahalanobis-box"):
+        build = mahalanobis_metric if name == "mahalanobis" else mahalanobis_box_metric
         if weights is not None:
-            raise ConfigError("the Mahalanobis metric takes a matrix S, not weights")
+            raise ConfigError(f"the {name} metric takes a matrix S (--metric-matrix), not weights")
         if matrix is None:
             if data is None:
                 raise ConfigError(
-                    "the Mahalanobis metric needs S (matrix=) or data to learn the sensitive "
-                    "subspace from (data=)"
+                    f"the {name} metric needs S (matrix=, --metric-matrix) or data to learn the "
+                    "sensitive subspace from (data=)"
                 )
             matrix = sensitive_subspace_matrix(data)
-            return mahalanobis_metric(matrix, features, info={"S": "sensitive subspace (probe)"})
-        return mahalanobis_metric(matrix, features, info={"S": "given"})
+            return build(matrix, features, info={"S": "sensitive subspace (probe)"})
+        _check_square(matrix, features, "S")
+        return build(matrix, features, info={"S": "given"})
     if matrix is None:
-        raise ConfigError("the embedding metric needs its matrix A (matrix=)")
-    return embedding_metric(matrix, norm, features)
+        raise ConfigError("the embedding metric needs its matrix A (matrix=, --metric-matrix)")
+    A = np.atleast_2d(np.asarray(matrix, dtype=np.float64))
+    if A.shape[1] != features.dim:
+        raise InvalidValueError(
+            f"the embedding matrix A has {A.shape[1]} columns but the model has {features.dim} "
+            "inputs; A maps the model's inputs (in their order) to the embedding"
+        )
+    return embedding_metric(A, norm, features)
+
+
+def _check_square(matrix: Any, features: FeatureMeta, what: str) -> None:
+    M = np.asarray(matrix)
+    if M.ndim != 2 or M.shape != (features.dim, features.dim):
+        raise InvalidValueError(
+            f"the metric matrix {what} has shape {M.shape}; it must be "
+            f"{features.dim}×{features.dim}, one row and column per model input in their order"
+        )
+
+
+def read_matrix(path: str | Path) -> np.ndarray:
+    """A metric matrix from a file: ``.npy``, ``.csv``/``.txt`` (numbers only, comma or
+    whitespace separated) or ``.json`` (a list of rows); never unpickles."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"--metric-matrix {str(p)!r} does not exist")
+    try:
+        if p.suffix.lower() == ".npy":
+            M = np.load(p, allow_pickle=False)
+        elif p.suffix.lower() == ".json":
+            M = np.asarray(json.loads(p.read_text(encoding="utf-8")), dtype=np.float64)
+        else:
+            text = p.read_text(encoding="utf-8")
+            M = np.loadtxt(p, delimiter="," if "," in text else None, ndmin=2)
+    except (ValueError, OSError, json.JSONDecodeError) as e:
+        raise ConfigError(
+            f"--metric-matrix {str(p)!r} is not a numeric matrix (.npy, .csv, .txt or .json): {e}"
+        ) from None
+    M = np.asarray(M, dtype=np.float64)
+    if M.ndim != 2 or not np.all(np.isfinite(M)):
+        raise InvalidValueError(
+            f"--metric-matrix {str(p)!r} must hold a finite 2-D matrix, got shape {M.shape}"
+        )
+    return M

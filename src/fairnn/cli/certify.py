@@ -26,7 +26,24 @@ from fairnn.cli.options import (
 def certify(
     eps: Annotated[float, typer.Option(help="Similarity radius ε (model-input units).")],
     model_dir: ModelDirArg = None,
-    metric: Annotated[str, typer.Option(help="linf, l1, l2 or mahalanobis.")] = "linf",
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="linf, l1, l2 (weighted), mahalanobis (the ellipsoid), mahalanobis-box "
+            "(Benussi et al.'s per-eigenvector box) or embedding."
+        ),
+    ] = "linf",
+    metric_matrix: Annotated[
+        str | None,
+        typer.Option(
+            "--metric-matrix",
+            help="S of mahalanobis(-box) or A of embedding: a .npy, .csv or .json file in "
+            "model-input units (default for mahalanobis: S learned from the data).",
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Solver threads (default: the solver's choice).")
+    ] = None,
     weights: Annotated[
         str | None,
         typer.Option(help="Metric weights: name=w,name=w, a .json file, 'rank' or 'nnff'."),
@@ -66,5 +83,7 @@ def certify(
         integers=integers,
         progress=not quiet and not as_json,
         seed=seed,
+        matrix=metric_matrix,
+        threads=threads,
     )
     show(result, as_json)
