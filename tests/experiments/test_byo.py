@@ -308,3 +308,20 @@ def test_cli_certifies_with_a_metric_matrix_from_a_file(user_files, tmp_path):
     np.save(tmp_path / "bad.npy", np.eye(3))
     res = invoke(*base, "--metric", "mahalanobis", "--metric-matrix", tmp_path / "bad.npy")
     assert res.exit_code == 2 and "4×4" in res.output, res.output
+
+
+def test_weights_stored_in_by_out_are_named_and_read_with_the_layout_key(user_files, tmp_path):
+    """Keras and JAX store a dense kernel as (in, out): the error says so, and the spec's
+    ``"layout": "in_out"`` reads them. A square layer's transposed kernel has the right
+    shape, so only the layout key can say it (docs/guides/pytorch.md)."""
+    d, frame, model = user_files
+    kernels = {k: v.T.contiguous() if v.ndim == 2 else v for k, v in model.state_dict().items()}
+    save_file(kernels, str(tmp_path / "k.safetensors"))
+    with pytest.raises(ModelFileError, match=r"stored transposed.*\"layout\": \"in_out\""):
+        load_user_model(tmp_path / "k.safetensors", _spec(model))
+    loaded, _ = load_user_model(tmp_path / "k.safetensors", {**_spec(model), "layout": "in_out"})
+    X = torch.tensor(frame[COLS].to_numpy(), dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.equal(loaded(X), model(X).squeeze(-1))
+    with pytest.raises(ModelFileError, match='"layout"'):
+        load_user_model(d / "model.safetensors", {**_spec(model), "layout": "rows"})

@@ -256,7 +256,12 @@ def read_spec(spec: str | os.PathLike[str] | dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def load_weights(network: nn.Module, path: str | os.PathLike[str], spec: str = "the spec") -> None:
+def load_weights(
+    network: nn.Module,
+    path: str | os.PathLike[str],
+    spec: str = "the spec",
+    layout: str = "out_in",
+) -> None:
     """Load a safetensors state dict into ``network``; never unpickles.
 
     Each mismatch has its own error: not safetensors, keys that do not fit the
@@ -272,13 +277,32 @@ def load_weights(network: nn.Module, path: str | os.PathLike[str], spec: str = "
         tensors = load_file(w, device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(f"{w!r} is not a readable safetensors file: {e}") from None
-    expected, got = set(network.state_dict().keys()), set(tensors.keys())
+    state = network.state_dict()
+    expected, got = set(state.keys()), set(tensors.keys())
     missing, unexpected = sorted(expected - got), sorted(got - expected)
     if missing or unexpected:
         raise ModelFileError(
             f"the weights in {w!r} do not fit the architecture in {spec}: "
             f"missing {missing or 'none'}, unexpected {unexpected or 'none'}"
         )
+    if layout == "in_out":  # Keras/TensorFlow and JAX store a dense kernel as (in, out)
+        tensors = {k: v.T if v.ndim == 2 else v for k, v in tensors.items()}
+    wrong = [k for k, v in tensors.items() if tuple(v.shape) != tuple(state[k].shape)]
+    if wrong:
+        flipped = all(
+            tensors[k].ndim == 2 and tuple(tensors[k].T.shape) == tuple(state[k].shape)
+            for k in wrong
+        )
+        hint = (
+            ": they are stored transposed, (in, out) as Keras and JAX write them; add "
+            '"layout": "in_out" to the spec, or save PyTorch\'s state_dict (out, in)'
+            if flipped
+            else ""
+        )
+        shapes = ", ".join(
+            f"{k} {tuple(tensors[k].shape)} (expected {tuple(state[k].shape)})" for k in wrong[:3]
+        )
+        raise ModelFileError(f"the weights in {w!r} have the wrong shapes{hint}: {shapes}")
     try:
         network.load_state_dict(tensors)
     except RuntimeError as e:
@@ -311,7 +335,14 @@ def load_user_model(
         )
     spec_path = spec if spec is not None else default_spec_path(w)
     d = read_spec(spec_path)
-    network = build_network(d)
-    load_weights(network, w, "the spec" if isinstance(spec_path, dict) else repr(str(spec_path)))
+    layout = d.get("layout", "out_in")
+    if layout not in ("out_in", "in_out"):
+        raise ModelFileError(
+            f'the spec\'s "layout" is {layout!r}: "out_in" (PyTorch\'s nn.Linear, the default) '
+            'or "in_out" (a dense kernel as Keras and JAX store it)'
+        )
+    network = build_network({k: v for k, v in d.items() if k != "layout"})
+    where = "the spec" if isinstance(spec_path, dict) else repr(str(spec_path))
+    load_weights(network, w, where, layout)
     network.eval()
     return network, d
