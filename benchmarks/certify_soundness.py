@@ -1,6 +1,6 @@
 """Soundness sweep of certification over many random networks (issue 19, item 1).
 
-The long form of ``tests/test_certify_soundness.py``: for each seed, a random network
+The long form of ``tests/certify/test_soundness.py``: for each seed, a random network
 (ReLU, sigmoid or tanh; 1-2 hidden layers), a mixed domain (continuous, integer,
 binary, one-hot, immutable) and a random metric (weighted ℓ∞/ℓ1/ℓ2, general and
 projector Mahalanobis, embeddings) are certified globally and locally (HiGHS, or CBC
@@ -38,7 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fairnn.certify import certify_global  # noqa: E402
-from tests.test_certify_soundness import TOL, _adult8, make_case  # noqa: E402
+from tests.certify.test_soundness import TOL, _adult8, make_case  # noqa: E402
 
 
 def run(seed: int, solver: str, time_limit: float, n_local: int) -> dict:

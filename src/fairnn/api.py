@@ -367,6 +367,8 @@ def certify(
     seed: int = 0,
     matrix: Paths | Any = None,
     threads: int | None = None,
+    domain: Paths | None = None,
+    save_domain: Paths | None = None,
 ) -> CertifyResult:
     """Certify ε-δ individual fairness: a proven δ upper bound and a witness pair.
 
@@ -375,7 +377,9 @@ def certify(
     ``rank`` or ``nnff``. ``matrix``: ``S`` of ``mahalanobis``/``mahalanobis-box`` or ``A``
     of ``embedding`` (an array, or a .npy/.csv/.json file), in model-input units.
     ``time_limit`` is in seconds (per point with ``local``); ``threads``: solver threads.
-    ``seed``: the seed of a :class:`UserModel`'s split.
+    ``domain``: a domain spec file (one-hot blocks, integer and immutable columns, boxes;
+    :mod:`fairnn.certify.domain_file`) for the input domain; ``save_domain`` writes the
+    domain used. ``seed``: the seed of a :class:`UserModel`'s split.
     """
     from fairnn.certify.command import certify_model
     from fairnn.certify.metrics import parse_weights
@@ -397,6 +401,8 @@ def certify(
         progress=progress,
         matrix=matrix,
         threads=threads,
+        domain=domain,
+        save_domain=save_domain,
     )
     return CertifyResult(report)
 

@@ -41,7 +41,7 @@ from fairnn.certify import (
 )
 from fairnn.datasets.core import Feature, FeatureMeta
 
-DATA = Path(__file__).parent / "data" / "certify"
+DATA = Path(__file__).parents[1] / "data" / "certify"
 #: how far a real pair may exceed a certified bound before the test fails (float64 noise
 #: of two forward passes; the certificates carry a margin of 1e-6·(1 + |δ|))
 TOL = 1e-9

@@ -325,3 +325,38 @@ def test_weights_stored_in_by_out_are_named_and_read_with_the_layout_key(user_fi
         assert torch.equal(loaded(X), model(X).squeeze(-1))
     with pytest.raises(ModelFileError, match='"layout"'):
         load_user_model(d / "model.safetensors", {**_spec(model), "layout": "rows"})
+
+
+def test_a_domain_file_declares_what_the_table_cannot_say(user_files, tmp_path):
+    """--save-domain writes the domain a certificate used; edited (a column immutable, a
+    one-hot pair declared) and passed back with --domain, it is the set certified: the
+    witnesses obey it and, a subset of the table's box, its exact local δ is no larger."""
+    d, _, _ = user_files
+    base = ["certify", "--model-file", d / "model.safetensors", "--data", d / "loans.csv", *DATA,
+            "--eps", "0.3", "--local", "3", "--json"]  # fmt: skip
+    res = invoke(*base, "--save-domain", tmp_path / "domain.json")
+    assert res.exit_code == 0, res.output
+    free = last_json(res.output)
+    doc = json.loads((tmp_path / "domain.json").read_text())
+    assert doc["format"] == "fairnn-domain" and [f["name"] for f in doc["features"]] == COLS
+    assert {f["kind"] for f in doc["features"]} == {"continuous"}  # all a table can say
+    doc["features"][3]["mutable"] = False
+    (tmp_path / "domain.json").write_text(json.dumps(doc))
+    res = invoke(*base, "--domain", tmp_path / "domain.json")
+    assert res.exit_code == 0, res.output
+    fixed = last_json(res.output)
+    for a, b in zip(free["certificates"], fixed["certificates"], strict=True):
+        w0, w1 = (np.asarray(w) for w in b["witness"])
+        assert w0[3] == w1[3]  # the immutable column is equal in the pair
+        assert b["delta_upper"] <= a["delta_upper"] + 1e-6
+    assert sum(b["delta_upper"] for b in fixed["certificates"]) < sum(
+        a["delta_upper"] for a in free["certificates"]
+    )
+    doc["features"] = doc["features"][:3]
+    (tmp_path / "short.json").write_text(json.dumps(doc))
+    res = invoke(*base, "--domain", tmp_path / "short.json")
+    assert res.exit_code == 2 and "one entry per input" in res.output, res.output
+    doc["features"] = [{"name": "f0", "kind": "ordinal"}]
+    (tmp_path / "kind.json").write_text(json.dumps(doc))
+    res = invoke(*base, "--domain", tmp_path / "kind.json")
+    assert res.exit_code == 2 and "'ordinal' is not one of" in res.output, res.output

@@ -6,10 +6,11 @@ import os
 from typing import Any
 
 from fairnn.certify.config import CertifyConfig
+from fairnn.certify.domain_file import read_domain, write_domain
 from fairnn.certify.global_ import certify_global
 from fairnn.certify.local import certify_local
 from fairnn.certify.metrics import make_metric, read_matrix
-from fairnn.datasets.core import TabularData
+from fairnn.datasets.core import FeatureMeta, TabularData
 from fairnn.errors import ConfigError
 from fairnn.validation import check_number
 
@@ -32,6 +33,8 @@ def certify_model(
     progress: bool = True,
     matrix: Any = None,
     threads: int | None = None,
+    domain: Any = None,
+    save_domain: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """What ``fairnn certify`` prints, as a JSON-ready dict (``text`` holds the summary).
 
@@ -40,13 +43,19 @@ def certify_model(
     ``local`` points for local certificates (0: one global certificate). ``matrix`` (an
     array or a file, :func:`~fairnn.certify.metrics.read_matrix`) is ``S`` for
     ``mahalanobis``/``mahalanobis-box`` or ``A`` for ``embedding``, in model-input units.
+    ``domain`` (a domain spec file or a FeatureMeta, :mod:`.domain_file`) replaces the
+    input domain the model or its data implies; ``save_domain`` writes the one used.
     """
     check_number(local, "local", integer=True, ge=0, hint="rows to certify; 0: the whole domain")
     if threads is not None:
         check_number(threads, "threads", integer=True, ge=1, hint="solver threads")
+    features = getattr(model, "features", None) or (train.features if train else None)
+    if domain is not None:
+        names = None if features is None else features.names
+        features = domain if isinstance(domain, FeatureMeta) else read_domain(domain, names)
+    saved = None if save_domain is None else _save_domain(features, save_domain)
     chosen: Any = metric
     if matrix is not None:
-        features = getattr(model, "features", None) or (train.features if train else None)
         if features is None:
             raise ConfigError("--metric-matrix needs the model's features (a model with data)")
         if metric not in ("mahalanobis", "mahalanobis-box", "embedding"):
@@ -75,9 +84,7 @@ def certify_model(
                 "or use the Python API with your rows"
             )
         n = min(local, len(rows))
-        res = certify_local(
-            model, rows.X[:n], getattr(model, "features", None) or rows, config=config, data=train
-        )
+        res = certify_local(model, rows.X[:n], features or rows, config=config, data=train)
         out = res.to_dict()
         s = res.summary_dict()
         out["text"] = (
@@ -94,8 +101,24 @@ def certify_model(
                 f"reported): {s['unverified']} of {s['points']}; first: "
                 f"{first.details.get('reason', '?')}"
             )
-        return out
-    cert = certify_global(model, config=config, data=train)
+        return _with_domain(out, saved)
+    cert = certify_global(model, features, config=config, data=train)
     out = cert.to_dict()
     out["text"] = cert.summary()
+    return _with_domain(out, saved)
+
+
+def _save_domain(features: FeatureMeta | None, path: str | os.PathLike[str]) -> str:
+    if features is None:
+        raise ConfigError(
+            "--save-domain needs the model's features: certify a fairnn model, or a model "
+            "file with --data or --domain"
+        )
+    return str(write_domain(features, path))
+
+
+def _with_domain(out: dict[str, Any], saved: str | None) -> dict[str, Any]:
+    if saved is not None:
+        out["domain_file"] = saved
+        out["text"] += f"\n  domain written to {saved} (edit it; pass it back with --domain)"
     return out

@@ -9,7 +9,7 @@ eigenvector of a Mahalanobis matrix with entries of 1e-7 beside entries of 0.5, 
 neuron whose incoming weights are all about 1e-8 beside its own coefficient 1) is
 below the solvers' tolerances in its small entries: HiGHS drops entries under 1e-9
 silently and its presolve has returned "Optimal" at 0 on such a model whose maximum
-is 0.065 (entries of 3e-9 to 9e-9 beside 1; ``tests/test_certify_soundness.py``).
+is 0.065 (entries of 3e-9 to 9e-9 beside 1; ``tests/certify/test_soundness.py``).
 :meth:`MilpModel.conditioned` first scales every row whose largest entry is below
 ``2^-4`` by a power of two (exact), then moves every entry smaller than
 :data:`DROP_REL` times its row's largest, or than :data:`DROP_ABS`, into the row's

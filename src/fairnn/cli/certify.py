@@ -44,6 +44,17 @@ def certify(
     threads: Annotated[
         int | None, typer.Option(help="Solver threads (default: the solver's choice).")
     ] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option(
+            help="A domain spec file (JSON: each input's kind, bounds, one-hot block, "
+            "immutability; docs/certify.md) instead of the domain the model or data implies."
+        ),
+    ] = None,
+    save_domain: Annotated[
+        str | None,
+        typer.Option("--save-domain", help="Write the domain used to this file (to edit)."),
+    ] = None,
     weights: Annotated[
         str | None,
         typer.Option(help="Metric weights: name=w,name=w, a .json file, 'rank' or 'nnff'."),
@@ -85,5 +96,7 @@ def certify(
         seed=seed,
         matrix=metric_matrix,
         threads=threads,
+        domain=domain,
+        save_domain=save_domain,
     )
     show(result, as_json)

@@ -5,7 +5,7 @@
 ops up there instead of switching on the name. To add one, subclass
 :class:`Activation` (or :class:`SShaped` for a sigmoid-like curve) in a new module,
 decorate it with :func:`register`, import the module here and run
-:func:`fairnn.certify.ops.check.check_activation` on it (``tests/test_certify_ops.py``
+:func:`fairnn.certify.ops.check.check_activation` on it (``tests/certify/test_ops.py``
 does so for every registered op).
 """
 
