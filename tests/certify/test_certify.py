@@ -475,6 +475,40 @@ def test_cli_certify_global_json(saved_model):
     for key in ("delta_upper", "delta_lower", "witness", "status", "gap", "time_s"):
         assert key in d
     assert 0 <= d["delta_lower"] <= d["delta_upper"] <= 1
+    # the witness in the user's units: one value per raw column, the pair's model inputs
+    # mapped back through each feature's scale and offset (issue 18 item 9)
+    from fairnn.methods import FittedModel
+
+    feats = FittedModel.load(saved_model).features
+    raw = d["witness_raw"]
+    assert list(raw[0]) == list(dict.fromkeys(f.block or f.source for f in feats))
+    for w, r in zip(d["witness"], raw, strict=True):
+        for x, f in zip(w, feats, strict=True):
+            if f.kind == "continuous":
+                assert r[f.source] == pytest.approx(x * f.scale + f.offset, rel=1e-9)
+            elif f.kind == "onehot" and x > 0.5:
+                assert r[f.block] == f.category
+
+
+def test_features_to_raw_inverts_the_model_input():
+    from fairnn.datasets.core import Feature, FeatureMeta
+    from fairnn.errors import InvalidValueError
+
+    meta = FeatureMeta(
+        (
+            Feature("age", "age", "integer", -2, 3, offset=40.0, scale=10.0),
+            Feature("c=a", "c", "onehot", block="c", category="a"),
+            Feature("c=b", "c", "onehot", block="c", category="b"),
+            Feature("sex", "sex", "binary", category="male"),
+            Feature("h", "h", "continuous", -1, 1, offset=2.0, scale=0.5),
+        )
+    )
+    assert meta.to_raw([0.26, 0.0, 1.0, 1.0, -0.5]) == {
+        "age": 43, "c": "b", "sex": "male", "h": 1.75
+    }  # fmt: skip
+    assert meta.to_raw([0.0, 1.0, 0.0, 0.0, 0.0])["sex"] == "not male"
+    with pytest.raises(InvalidValueError, match="5"):
+        meta.to_raw([0.0, 1.0])
 
 
 def test_cli_certify_local_and_text(saved_model):

@@ -86,6 +86,10 @@ def certify_model(
         n = min(local, len(rows))
         res = certify_local(model, rows.X[:n], features or rows, config=config, data=train)
         out = res.to_dict()
+        for c in out["certificates"]:
+            raw = _raw_pair(features, c.get("witness"))
+            if raw is not None:
+                c["witness_raw"] = raw
         s = res.summary_dict()
         out["text"] = (
             f"local ε-δ-IF around {s['points']} rows, metric {metric}, ε = {eps:g}\n"
@@ -105,7 +109,33 @@ def certify_model(
     cert = certify_global(model, features, config=config, data=train)
     out = cert.to_dict()
     out["text"] = cert.summary()
+    raw = _raw_pair(features, cert.witness)
+    if raw is not None:
+        out["witness_raw"] = raw
+        out["text"] += "\n" + _pair_text(raw)
     return _with_domain(out, saved)
+
+
+def _raw_pair(features: FeatureMeta | None, witness: Any) -> list[dict[str, Any]] | None:
+    """The witness pair in the user's units (:meth:`FeatureMeta.to_raw`), when known."""
+    if features is None or witness is None or len(features) != len(witness[0]):
+        return None
+    return [features.to_raw(w) for w in witness]
+
+
+def _pair_text(raw: list[dict[str, Any]], most: int = 8) -> str:
+    """The witness's columns that differ, in the user's units."""
+
+    def show(v: Any) -> str:
+        return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+    diff = [k for k in raw[0] if raw[0][k] != raw[1][k]]
+    if not diff:
+        return "  witness: one individual twice (no similar pair differs more)"
+    cols = ", ".join(f"{k} {show(raw[0][k])} vs {show(raw[1][k])}" for k in diff[:most])
+    more = f" (+{len(diff) - most} more)" if len(diff) > most else ""
+    same = len(raw[0]) - len(diff)
+    return f"  witness, in your units: {cols}{more}; {same} other columns equal"
 
 
 def _save_domain(features: FeatureMeta | None, path: str | os.PathLike[str]) -> str:

@@ -94,6 +94,30 @@ class FeatureMeta:
     def upper(self) -> np.ndarray:
         return np.array([f.upper for f in self.features], dtype=np.float64)
 
+    def to_raw(self, x: Sequence[float] | np.ndarray) -> dict[str, Any]:
+        """One model-input row in the user's units: ``raw = x·scale + offset`` per numeric
+        column (integers rounded), the category whose column is largest for a one-hot
+        block, and a binary column's category when it names one (else its raw number)."""
+        row = np.asarray(x, dtype=np.float64).ravel()
+        if row.size != self.dim:
+            raise InvalidValueError(f"a row of {row.size} values; the features are {self.dim}")
+        out: dict[str, Any] = {}
+        for block, cols in self.blocks().items():
+            out[block] = self.features[cols[int(np.argmax(row[cols]))]].category
+        for f, v in zip(self.features, row, strict=True):
+            if f.kind == "onehot":
+                continue
+            raw = float(v) * f.scale + f.offset
+            if f.kind == "integer":
+                out[f.source] = int(round(raw))
+            elif f.kind == "binary" and f.category is not None:
+                out[f.source] = (
+                    f.category if v >= 0.5 * (f.lower + f.upper) else f"not {f.category}"
+                )
+            else:
+                out[f.source] = raw
+        return {k: out[k] for k in dict.fromkeys(f.block or f.source for f in self.features)}
+
     def blocks(self) -> dict[str, list[int]]:
         """One-hot blocks: block name -> column indices (exactly one is 1)."""
         out: dict[str, list[int]] = {}
