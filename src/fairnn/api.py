@@ -22,7 +22,7 @@ file, its architecture spec and the data it takes) where a model directory goes.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,7 +123,7 @@ def methods() -> MethodList:
 
 # -- one model ---------------------------------------------------------------------------
 def train(
-    data: str,
+    data: str | Mapping[str, Paths],
     *,
     method: str = BASELINE_METHOD,
     params: dict[str, Any] | None = None,
@@ -135,6 +135,7 @@ def train(
     categorical: Sequence[str] | None = None,
     continuous: Sequence[str] | None = None,
     positive_label: Any = None,
+    split_column: str | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
     lr: float | None = None,
@@ -145,6 +146,8 @@ def train(
     patience: int | None = None,
     weight_decay: float | None = None,
     flood_level: float | None = None,
+    threshold: float | None = None,
+    class_weight: str | float | None = None,
     fnr_gap: float | None = None,
     arch: str | None = None,
     width: int | None = None,
@@ -156,12 +159,18 @@ def train(
     """Train ``method`` (with its ``params``) on ``data`` and evaluate on train, val and test.
 
     ``data`` is a registered dataset name or a CSV/parquet path (then give ``label`` and
-    ``sensitive``). ``mode`` is the fairness notion (dp, eo), or a method's own mode
-    (FairBiNN: reg, bilevel, adv, hybrid). Training options left ``None`` take the
-    recipe's protocol. ``fnr_gap`` also reports errors under per-group thresholds with
+    ``sensitive``), split 60/20/20 by ``seed``; or your own split, used exactly: a mapping
+    ``{"train": F, "val": F, "test": F}`` of three tables, or one table with
+    ``split_column`` naming each row's split (train/val/test). ``mode`` is the fairness
+    notion (dp, eo), or a method's own mode (FairBiNN: reg, bilevel, adv, hybrid). Training options left ``None`` take the
+    recipe's protocol. ``threshold`` is the decision threshold the model keeps (0.5 by
+    default; every label metric reads it) and ``class_weight`` (``"balanced"`` or the
+    positive class's weight) weighs the positive class in the loss
+    (:class:`~fairnn.training.TrainConfig`). ``fnr_gap`` also reports errors under per-group thresholds with
     |ΔFNR| <= ``fnr_gap`` (the MinDiff paper's evaluation). With ``out`` the model is saved
     there (an earlier model is replaced only with ``overwrite``).
     """
+    from fairnn.datasets.sources import data_fields
     from fairnn.experiments import RunSpec, run_spec
     from fairnn.experiments.run import resolve_mode
 
@@ -178,13 +187,16 @@ def train(
             patience=patience,
             weight_decay=weight_decay,
             flood_level=flood_level,
+            threshold=threshold,
+            class_weight=class_weight,
         ).items()
         if v is not None
     }
     architecture: dict[str, Any] = {"hidden": list(hidden)} if hidden else {}
     architecture.update({k: v for k, v in dict(type=arch, width=width).items() if v is not None})
     spec = RunSpec.make(
-        dataset=data,
+        **data_fields(data),
+        split_column=split_column,
         recipe=recipe,
         method=method,
         params=params,
@@ -213,7 +225,8 @@ class UserModel:
     the file's name with ``.json``). ``data``: a dataset name (the model takes its
     preprocessed features, with ``recipe``), or a CSV/parquet table or DataFrame of the
     model's inputs with ``label``, ``sensitive`` and optionally ``features`` (the input
-    columns, in order) and ``positive_label``.
+    columns, in order) and ``positive_label``; your own split: a mapping ``{"train": F,
+    "val": F, "test": F}``, or one table with ``split_column``.
     """
 
     file: Paths
@@ -224,6 +237,7 @@ class UserModel:
     features: Sequence[str] | None = None
     positive_label: Any = None
     recipe: str = DEFAULT_RECIPE
+    split_column: str | None = None
 
     def __post_init__(self) -> None:
         if self.data is None:
@@ -244,6 +258,7 @@ class UserModel:
             "features": list(self.features) if self.features else None,
             "positive_label": self.positive_label,
             "recipe": self.recipe,
+            "split_column": self.split_column,
         }
 
 
@@ -259,6 +274,13 @@ def model_source(
         raise ConfigError(
             "give either MODEL_DIR (a fairnn model directory) or --model-file FILE.safetensors "
             "(your own model, with --data)"
+        )
+    if model_dir is not None and (
+        isinstance(options.get("data"), Mapping) or options.get("split_column") is not None
+    ):
+        raise ConfigError(
+            "--train/--val/--test and --split-column give the data of --model-file; a model "
+            "directory keeps the split it was trained on (audit other data with --data FILE)"
         )
     return model_dir if model_file is None else UserModel(model_file, **options)  # type: ignore[return-value]
 
@@ -283,20 +305,25 @@ def audit(
     bootstrap: int = 0,
     device: str = "cpu",
     seed: int = 0,
+    threshold: float | None = None,
 ) -> AuditResult:
-    """A model's accuracy and group fairness on ``split``, overall and by group.
+    """A model's accuracy and group fairness on ``split`` (train, val, test, or ``all``:
+    every row of the data), overall and by group.
 
     ``model`` is a directory written by :func:`train` (``data``: its own data by default,
     or a dataset/table run through its preprocessor), or a :class:`UserModel`, audited on
     its own data (``seed``: the seed of its split; ``data`` is not used). ``bootstrap``
-    resamples (0 or >= 2) add 95% intervals.
+    resamples (0 or >= 2) add 95% intervals. ``threshold`` audits the decisions at that
+    threshold instead of the model's own.
     """
     from fairnn.experiments.audit import audit_source
 
     source = _source(model, seed=seed, device=device)
     if source.is_user:
         data = None  # a user's model is audited on the data it comes with
-    report = audit_source(source, data=data, split=split, bootstrap=bootstrap, seed=seed)
+    report = audit_source(
+        source, data=data, split=split, bootstrap=bootstrap, seed=seed, threshold=threshold
+    )
     return AuditResult(report)
 
 
@@ -318,6 +345,7 @@ def repair(
     seed: int = 0,
     epochs: int | None = None,
     lr: float | None = None,
+    threshold: float | None = None,
     device: str = "cpu",
     out: Paths | None = None,
     overwrite: bool = False,
@@ -327,7 +355,8 @@ def repair(
 
     ``mode`` (dp, eo) defaults to the mode the model was trained in (dp for a
     :class:`UserModel`); ``epochs`` and ``lr`` set the fine-tuning of methods that
-    fine-tune. The repaired model is saved to ``out`` (default: :func:`repaired_path`;
+    fine-tune. ``threshold`` makes the model decide at that threshold, before and after the
+    repair (ROC centres its region on it). The repaired model is saved to ``out`` (default: :func:`repaired_path`;
     an earlier model there is replaced only with ``overwrite``).
     """
     if mode is not None and mode not in ("dp", "eo"):
@@ -348,6 +377,7 @@ def repair(
         train=train,
         runtime=runtime,
         overwrite=overwrite,
+        threshold=threshold,
     )
     return RepairResult(report, fitted)
 

@@ -147,6 +147,44 @@ class StudyList(Result):
 
 
 # -- a model: train, audit, repair, certify, export ------------------------------------
+def decision_lines(decision: dict[str, Any] | None) -> list[str]:
+    """The ``decision`` object of a train, audit or repair report as text: the rule (the
+    threshold, or ROC's chosen θ and the range searched), the share of positive decisions
+    and the TPR per split, and a warning when the rule made the validation gap worse."""
+    if not decision:
+        return []
+    t = decision.get("threshold")
+    at = f"1[p > {t:g}]" if t is not None else "per-group thresholds"
+    rule = decision["rule"]
+    chosen = decision.get("chosen") or {}
+    if rule == "reject_option":
+        searched = chosen.get("searched")
+        how = (
+            f"chosen on validation: {searched['values']} values in "
+            f"{searched['from']:g}..{searched['to']:g}, by {chosen.get('metric')}"
+            if searched
+            else "as given"
+        )
+        at = f"reject option θ = {decision['theta']:g} ({how}) around {at}"
+    elif rule == "group_thresholds":
+        at = f"per-group thresholds {decision.get('thresholds')}"
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    rates = ", ".join(
+        f"{name} {pct(r['selection_rate'])} (TPR {num(r['tpr'])})"
+        for name, r in decision.get("splits", {}).items()
+    )
+    lines = [f"decisions: {at}; positive decisions: {rates}"]
+    if chosen.get("warning"):
+        lines.append(f"warning: {chosen['warning']}")
+    return lines
+
+
 @dataclass
 class TrainResult(Result):
     """A training run: its spec, metrics on train/val/test, and the fitted model."""
@@ -177,6 +215,8 @@ class TrainResult(Result):
             f"{spec.method} on {spec.dataset} ({spec.recipe}, seed {spec.seed}) "
             f"in {run.time_s:.1f}s",
             format_table(run.metrics, columns),
+            *decision_lines(run.decision),
+            *(f"warning: degenerate model: {why}" for why in run.degenerate.values()),
         ]
         if run.model_path:
             lines.append(f"model saved to {run.model_path}")
@@ -197,6 +237,7 @@ class AuditResult(Result):
         lines = [
             f"{r['model']} on {r['data']} [{r['split']}], n = {r['rows']}",
             format_table({"overall": r["metrics"]}, REPORT_METRICS),
+            *decision_lines(r.get("decision")),
         ]
         if r.get("intervals"):
             lines.append("\n95% bootstrap intervals:")
@@ -222,6 +263,7 @@ class RepairResult(Result):
             [
                 f"{r['method']} {r['params']} on {r['model']} (test split)",
                 format_table(rows, REPORT_METRICS),
+                *decision_lines(r.get("decision")),
                 f"repaired model saved to {r['model_path']}",
             ]
         )

@@ -112,20 +112,19 @@ def _run(val: dict, test: dict | None = None, **extra) -> dict:
     return {"metrics": {"val": val, "test": test or val}, **extra}
 
 
-def test_degenerate_reason_reads_the_flag_the_rate_or_chance_level():
+def test_degenerate_reason_reads_the_rate_chance_level_or_the_recorded_flag():
     assert degenerate_reason(_run({"accuracy": 0.8}), ["val"]) is None
-    assert "recorded" in degenerate_reason(_run({}, degenerate=True), ["val"])
-    assert "recorded" in degenerate_reason(_run({"degenerate": 1.0}), ["val"])
-    assert degenerate_reason(_run({"degenerate": 0.0, "balanced_accuracy": 0.5}), ["val"]) is None
     assert "99.5%" in degenerate_reason(_run({"selection_rate": 0.005}), ["val"])
     # a stored rate decides; the balanced-accuracy fallback is for stores without one
     assert (
         degenerate_reason(_run({"selection_rate": 0.2, "balanced_accuracy": 0.5}), ["val"]) is None
     )
     assert "chance-level" in degenerate_reason(_run({"balanced_accuracy": 0.503}), ["val"])
+    # a run the store recorded as degenerate (on val or test) is, whatever the report's split
+    assert "recorded" in degenerate_reason(_run({"selection_rate": 0.3}, degenerate=True), ["val"])
     # one class on the test split only is enough
     why = degenerate_reason(_run({"selection_rate": 0.3}, {"selection_rate": 1.0}), ["val", "test"])
-    assert why and "test" in why
+    assert why and "on test" in why and "as 1" in why
 
 
 # -- a small stored sweep with one extreme outlier and one degenerate model ------------------

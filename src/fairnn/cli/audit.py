@@ -13,6 +13,7 @@ from fairnn.cli.options import (
     JsonOpt,
     ModelDirArg,
     SeedOpt,
+    ThresholdOpt,
     friendly,
     model_file_options,
     show,
@@ -29,11 +30,16 @@ def audit(
         typer.Option(help="Dataset name or CSV/parquet path; default: the model's own data."),
     ] = None,
     split: Annotated[
-        str, typer.Option(help="train, val, test, or all (for a file you pass).")
+        str,
+        typer.Option(
+            help="train, val, test, or all (every row); a --data file that is not the "
+            "model's own is audited on every row."
+        ),
     ] = "test",
     bootstrap: Annotated[
         int, typer.Option(help="Bootstrap resamples for 95% intervals: 0 (none) or >= 2.")
     ] = 0,
+    threshold: ThresholdOpt = None,
     user_model: Any = None,  # replaced by the model-file options (model_file_options)
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
@@ -44,5 +50,13 @@ def audit(
     Your own PyTorch model: --model-file model.safetensors [--arch model.json] --data ...
     """
     model = api.model_source(model_dir, data=data, **user_model)
-    report = api.audit(model, data=data, split=split, bootstrap=bootstrap, seed=seed, device=device)
+    report = api.audit(
+        model,
+        data=data,
+        split=split,
+        bootstrap=bootstrap,
+        seed=seed,
+        device=device,
+        threshold=threshold,
+    )
     show(report, as_json)

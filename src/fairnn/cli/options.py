@@ -1,6 +1,6 @@
 """What several commands share: error printing, logging, method parameters given as
 ``--name value``, and the options declared once (``--json``, ``--overwrite``, a model
-directory, and the eight options of a user's own model file)."""
+directory, your own split, and the options of a user's own model file)."""
 
 from __future__ import annotations
 
@@ -113,11 +113,59 @@ OverwriteOpt = Annotated[
     ),
 ]
 DbOpt = Annotated[Path, typer.Option(help="Results database (SQLite).")]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Decide at this threshold in (0, 1) instead of the model's own (0.5 unless "
+        "it was trained with --threshold)."
+    ),
+]
 ModelDirArg = Annotated[
     Path | None,
     typer.Argument(help="A model directory written by `fairnn train --out` (or use --model-file)."),
 ]
 SeedOpt = Annotated[int, typer.Option(help="--model-file: seed of the split.")]
+
+# your own split: three tables, or one (--data) with a column naming each row's split
+TrainFileOpt = Annotated[
+    str | None,
+    typer.Option("--train", help="Your own split: the training table (with --val, --test)."),
+]
+ValFileOpt = Annotated[
+    str | None, typer.Option("--val", help="Your own split: the validation table.")
+]
+TestFileOpt = Annotated[str | None, typer.Option("--test", help="Your own split: the test table.")]
+SplitColumnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--split-column",
+        "--split_column",
+        help="Your own split in one --data table: the column holding train/val/test "
+        "(validation, valid also mean val); it is not a feature.",
+    ),
+]
+
+
+def data_option(
+    data: str | None, train: str | None, val: str | None, test: str | None
+) -> str | dict[str, str] | None:
+    """``--data F``, or ``--train F --val F --test F`` as the mapping fairnn.api takes."""
+    files = {"train": train, "val": val, "test": test}
+    if all(f is None for f in files.values()):
+        return data
+    missing = [f"--{k}" for k, f in files.items() if f is None]
+    if missing:
+        raise ConfigError(
+            f"your own split needs all three tables: add {' and '.join(missing)} (or give one "
+            "--data table with --split-column COLUMN)"
+        )
+    if data is not None:
+        raise ConfigError(
+            "give --data F or --train F --val F --test F, not both (one table with its own "
+            "split: --data F --split-column COLUMN)"
+        )
+    return files  # type: ignore[return-value]
+
 
 #: a user's own model file and its data, as audit, repair and certify take them
 MODEL_FILE_OPTIONS: dict[str, tuple[Any, Any]] = {
@@ -178,14 +226,21 @@ MODEL_FILE_OPTIONS: dict[str, tuple[Any, Any]] = {
         Annotated[str, typer.Option(help="--model-file on a dataset name: recipe.")],
         api.DEFAULT_RECIPE,
     ),
+    "train_file": (TrainFileOpt, None),
+    "val_file": (ValFileOpt, None),
+    "test_file": (TestFileOpt, None),
+    "split_column": (SplitColumnOpt, None),
 }
+#: the options that name your own split's three tables (combined into ``data``)
+SPLIT_FILES = ("train_file", "val_file", "test_file")
 
 
 def model_file_options(fn: F) -> F:
     """Give a command the options of :data:`MODEL_FILE_OPTIONS` in place of its parameter
     ``user_model``, which receives them as the keywords of ``fairnn.api.model_source``
-    (``feature`` becomes ``features``, ``positive_label`` is parsed). A command that
-    declares its own ``data`` keeps it (and passes it on itself)."""
+    (``feature`` becomes ``features``, ``positive_label`` is parsed, ``--train --val
+    --test`` become ``data``). A command that declares its own ``data`` keeps it (and
+    passes it on itself), with ``--train --val --test`` in it."""
     signature = inspect.signature(fn, eval_str=True)
     own = set(signature.parameters)
     added = [name for name in MODEL_FILE_OPTIONS if name not in own]
@@ -205,6 +260,8 @@ def model_file_options(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in added}
+        holder = kwargs if "data" in own else given
+        holder["data"] = data_option(holder["data"], *(given.pop(k) for k in SPLIT_FILES))
         return fn(*args, user_model=_api_keywords(given), **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]

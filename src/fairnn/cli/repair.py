@@ -15,6 +15,7 @@ from fairnn.cli.options import (
     JsonOpt,
     ModelDirArg,
     OverwriteOpt,
+    ThresholdOpt,
     friendly,
     model_file_options,
     parse_extra,
@@ -40,6 +41,7 @@ def repair(
         int | None, typer.Option(help="Fine-tuning epochs (methods that fine-tune).")
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate.")] = None,
+    threshold: ThresholdOpt = None,
     user_model: Any = None,  # replaced by the model-file options (model_file_options)
     device: DeviceOpt = "cpu",
     out: Annotated[
@@ -68,6 +70,7 @@ def repair(
         seed=seed,
         epochs=epochs,
         lr=lr,
+        threshold=threshold,
         device=device,
         out=out,
         overwrite=overwrite,

@@ -15,12 +15,18 @@ from fairnn.cli.options import (
     JsonOpt,
     OverwriteOpt,
     QuietOpt,
+    SplitColumnOpt,
+    TestFileOpt,
+    TrainFileOpt,
+    ValFileOpt,
+    data_option,
     friendly,
     optional_scalar,
     parse_extra,
     setup_logging,
     show,
 )
+from fairnn.errors import ConfigError
 
 
 @app.command("train", context_settings=EXTRA_ARGS)
@@ -28,9 +34,17 @@ from fairnn.cli.options import (
 def train(
     ctx: typer.Context,
     data: Annotated[
-        str,
-        typer.Option("--data", help="Dataset name (see `fairnn datasets`) or a CSV/parquet path."),
-    ],
+        str | None,
+        typer.Option(
+            "--data",
+            help="Dataset name (see `fairnn datasets`) or a CSV/parquet path (or --train, "
+            "--val, --test).",
+        ),
+    ] = None,
+    train_file: TrainFileOpt = None,
+    val_file: ValFileOpt = None,
+    test_file: TestFileOpt = None,
+    split_column: SplitColumnOpt = None,
     method: Annotated[
         str, typer.Option(help="Method name (see `fairnn methods`).")
     ] = api.BASELINE_METHOD,
@@ -110,6 +124,22 @@ def train(
             help="Flooding level b: the primary loss L becomes |L - b| + b (Ishida et al. 2020).",
         ),
     ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Decision threshold in (0, 1) the model keeps: decide 1 when the score is "
+            "above it (default 0.5); every label metric uses it."
+        ),
+    ] = None,
+    class_weight: Annotated[
+        str | None,
+        typer.Option(
+            "--class-weight",
+            "--class_weight",
+            help="Imbalanced labels: weigh the positive class in the loss, 'balanced' "
+            "(negatives/positives) or a number > 0.",
+        ),
+    ] = None,
     fnr_gap: Annotated[
         float | None,
         typer.Option(
@@ -143,8 +173,12 @@ def train(
     Method parameters follow as --name value, e.g. `--method gapreg --lam 0.3`.
     """
     setup_logging(quiet or as_json)
+    source = data_option(data, train_file, val_file, test_file)
+    if source is None:
+        raise ConfigError("give --data (a dataset name or table) or --train F --val F --test F")
     result = api.train(
-        data,
+        source,
+        split_column=split_column,
         method=method,
         params=parse_extra(list(ctx.args)),
         mode=mode,
@@ -165,6 +199,8 @@ def train(
         patience=patience,
         weight_decay=weight_decay,
         flood_level=flood_level,
+        threshold=threshold,
+        class_weight=optional_scalar(class_weight),
         fnr_gap=fnr_gap,
         arch=arch,
         width=width,

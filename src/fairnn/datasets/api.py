@@ -315,6 +315,7 @@ def from_frame(
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     name: str = "frame",
     source: str | None = None,
+    indices: tuple[Sequence[int], Sequence[int], Sequence[int]] | None = None,
 ) -> Splits:
     """Bring your own data: split and preprocess a DataFrame like a registered dataset.
 
@@ -331,7 +332,8 @@ def from_frame(
 
     ``name`` prefixes the splits' names (``"frame/train"``); ``source`` (for example the
     path the frame was read from) is recorded as ``info['source']`` so that a saved
-    model can say which data it was trained on.
+    model can say which data it was trained on. ``indices`` (train, val, test row
+    positions) is the user's own split, used as it is instead of the seed's.
     """
     if not isinstance(df, pd.DataFrame):
         raise DatasetError(f"from_frame needs a pandas DataFrame, got {type(df).__name__}")
@@ -361,6 +363,9 @@ def from_frame(
                 bad |= np.isinf(s.to_numpy(dtype=np.float64, na_value=np.nan))
         dropped = int(bad.sum())
         df = df.loc[~bad]
+        if indices is not None:  # the kept rows' new positions
+            new = np.cumsum(~bad) - 1
+            indices = tuple(new[[i for i in idx if not bad[i]]] for idx in indices)  # type: ignore[assignment]
         if len(df) == 0:
             raise InvalidValueError("dropna=True removed every row: each row has a missing value")
     splits = build_splits(
@@ -370,6 +375,7 @@ def from_frame(
         val_size=val_size,
         test_size=test_size,
         name=name,
+        indices=indices,
         info={"dataset": name, "source": source, "recipe": "from_frame", "dropped_rows": dropped},
     )
     return splits

@@ -243,10 +243,14 @@ def numeric_splits(
     val_size: float = DEFAULT_VAL_SIZE,
     test_size: float = DEFAULT_TEST_SIZE,
     info: dict[str, Any] | None = None,
+    indices: tuple[Sequence[int], Sequence[int], Sequence[int]] | None = None,
 ) -> Splits:
-    """train/val/test of ``data``, stratified on (label, group) and drawn by ``seed``."""
-    strata = data.s.numpy() * 2 + data.y.numpy().astype(np.int64)
-    tr, va, te = stratified_indices(strata, seed=seed, val_size=val_size, test_size=test_size)
+    """train/val/test of ``data``, stratified on (label, group) and drawn by ``seed``, or
+    the rows ``indices`` (train, val, test) name: the user's own split."""
+    if indices is None:
+        strata = data.s.numpy() * 2 + data.y.numpy().astype(np.int64)
+        indices = stratified_indices(strata, seed=seed, val_size=val_size, test_size=test_size)
+    tr, va, te = (np.asarray(i, dtype=np.int64) for i in indices)
     base = data.name or "table"
     parts = [data.subset(idx) for idx in (tr, va, te)]
     for part, split in zip(parts, ("train", "val", "test"), strict=True):

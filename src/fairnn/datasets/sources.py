@@ -15,6 +15,13 @@ Training, audit, repair, certification, sweeps and the reproduction studies all 
   :class:`~fairnn.datasets.core.TabularData` or arrays ``(X, y, sensitive_features)``
   (numbers used as they are), split by ``seed``.
 
+A table's rows are split 60/20/20 by ``seed`` unless the user brings their own split
+(:mod:`fairnn.datasets.own_split`), used exactly: three tables (``{"train": F, "val": F,
+"test": F}``; a :class:`DataSpec` holds the training file as ``dataset`` and the others
+as ``val_file`` and ``test_file``), or one table whose ``split_column`` names each row's
+split. The files' checksums go into the model file and are checked when it reads them
+again.
+
 A :class:`DataSpec` is the identity of the data (what decides the splits): a training
 run's :class:`~fairnn.experiments.spec.RunSpec` produces one (``RunSpec.data``), and a
 model file records one (:meth:`DataSpec.record`, read back with
@@ -44,6 +51,12 @@ from fairnn.datasets.api import (
 )
 from fairnn.datasets.arrays import numeric_splits, table_as_numeric, tabular_from_arrays
 from fairnn.datasets.core import Splits, TabularData
+from fairnn.datasets.own_split import (
+    OWN_SPLIT_FIELDS,
+    check_groups,
+    own_split_rows,
+    split_mapping,
+)
 from fairnn.datasets.recipes import (
     DEFAULT_RECIPE,
     RecipeOptions,
@@ -59,6 +72,7 @@ __all__ = [
     "NUMERIC",
     "TABLE_SUFFIXES",
     "DataSpec",
+    "data_fields",
     "is_table",
     "looks_like_path",
     "raw_frame",
@@ -81,8 +95,9 @@ def looks_like_path(dataset: str) -> bool:
 
 
 def is_table(source: Any) -> bool:
-    """Whether ``source`` is a table: a DataFrame, or a path (:func:`looks_like_path`)."""
-    if isinstance(source, pd.DataFrame):
+    """Whether ``source`` is a table: a DataFrame, a path (:func:`looks_like_path`), or
+    your own split's mapping ``{"train": ..., "val": ..., "test": ...}`` of them."""
+    if isinstance(source, pd.DataFrame | Mapping):
         return True
     return isinstance(source, str | os.PathLike) and looks_like_path(os.fspath(source))
 
@@ -121,11 +136,26 @@ class DataSpec(ConfigModel, what="data setting"):
     positive_label: str | bool | int | float | None = Field(
         None, description="a table: the label value that counts as positive"
     )
+    val_file: str | None = Field(
+        None, description="own split: the validation table (dataset: the training table)"
+    )
+    test_file: str | None = Field(None, description="own split: the test table")
+    split_column: str | None = Field(
+        None, description="own split: the column naming each row's split (train/val/test)"
+    )
+    checksums: dict[str, str] | None = Field(
+        None, description="own split: the sha256 of each file, checked when they are read again"
+    )
 
-    @field_validator("dataset", mode="before")
+    @field_validator("dataset", "val_file", "test_file", mode="before")
     @classmethod
     def _path_as_text(cls, v: Any) -> Any:
         return os.fspath(v) if isinstance(v, os.PathLike) else v
+
+    @property
+    def own_split(self) -> bool:
+        """Whether the user brought their own split (three files, or a split column)."""
+        return any(v is not None for v in (self.split_column, self.val_file, self.test_file))
 
     @field_validator("sensitive", "features", "categorical", "continuous", mode="before")
     @classmethod
@@ -151,6 +181,8 @@ class DataSpec(ConfigModel, what="data setting"):
             self._check_table(exists)
         else:
             self._check_registered()
+        if self.own_split:
+            self._check_own_split(exists)
 
     def check_recipe(self) -> None:
         """Raise unless a registered dataset can load under ``recipe`` (a table: any)."""
@@ -166,6 +198,35 @@ class DataSpec(ConfigModel, what="data setting"):
                 "dataset name (fairnn datasets)"
             )
         self.table_columns()
+
+    def _check_own_split(self, exists: bool) -> None:
+        if not self.is_table:
+            raise ConfigError(
+                f"--train/--val/--test and --split-column apply only to your own table; the "
+                f"registered dataset {self.dataset!r} is split by --seed: drop them"
+            )
+        files = (self.val_file, self.test_file)
+        if self.split_column is not None and any(f is not None for f in files):
+            raise ConfigError(
+                "give your own split either as three files (--train F --val F --test F) or as "
+                "one file with --split-column C, not both"
+            )
+        if self.split_column is None and None in files:
+            given = "--val" if self.val_file is not None else "--test"
+            raise ConfigError(
+                f"{given} needs its two partners: give --train F --val F --test F (the "
+                "training, validation and test tables), or one --data F with --split-column C"
+            )
+        if self.split_column in (self.label, *(self.sensitive or ())):
+            raise ConfigError(
+                f"--split-column {self.split_column!r} is also the label or a sensitive "
+                "column; name the column that holds train/val/test"
+            )
+        for name, path in (("--val", self.val_file), ("--test", self.test_file)):
+            if exists and path is not None and not Path(path).is_file():
+                raise DataNotFoundError(
+                    f"{name} {path!r} does not exist; give a CSV or parquet file"
+                )
 
     def table_columns(self) -> tuple[str, list[str]]:
         """A table's label and sensitive column(s); a ColumnError when they are not named."""
@@ -208,11 +269,14 @@ class DataSpec(ConfigModel, what="data setting"):
         """The data fields a model file records (its sidecar's ``dataset``), as JSON values.
 
         ``source`` is :attr:`dataset`; a :data:`NUMERIC` table records its ``features``
-        and no column kinds, any other data its column kinds and no ``features``.
+        and no column kinds, any other data its column kinds and no ``features``. An own
+        split records its files or column (the checksums come from the splits' info).
         """
         unused = ("categorical", "continuous") if self.recipe == NUMERIC else ("features",)
         out: dict[str, Any] = {"source": self.dataset}
         for name in type(self).model_fields:
+            if name in OWN_SPLIT_FIELDS and getattr(self, name) is None:
+                continue  # a seeded split: the record stays as it was before own splits
             if name != "dataset" and name not in unused:
                 value = getattr(self, name)
                 out[name] = list(value) if isinstance(value, list) else value
@@ -238,15 +302,25 @@ class DataSpec(ConfigModel, what="data setting"):
 
 
 ArraysArg = tuple[Any, Any, Any]
-Source = DataSpec | str | os.PathLike[str] | pd.DataFrame | Splits | TabularData | ArraysArg
+Source = (
+    DataSpec
+    | str
+    | os.PathLike[str]
+    | pd.DataFrame
+    | Mapping[str, Any]
+    | Splits
+    | TabularData
+    | ArraysArg
+)
 
 
 def resolve(source: Source, /, **options: Any) -> Splits:
     """The train/val/test splits of ``source`` (see the module docstring for the kinds).
 
     ``options`` are :class:`DataSpec` fields (``recipe``, ``seed``, ``label``,
-    ``sensitive``, ``categorical``, ``continuous``, ``features``, ``positive_label``) and
-    describe a name, a path or a DataFrame; a :class:`DataSpec` or :class:`Splits` takes
+    ``sensitive``, ``categorical``, ``continuous``, ``features``, ``positive_label``,
+    ``split_column``) and describe a name, a path, a DataFrame or your own split as a
+    mapping ``{"train": ..., "val": ..., "test": ...}`` of paths or of DataFrames; a :class:`DataSpec` or :class:`Splits` takes
     none, a TabularData only ``seed``, arrays ``(X, y, sensitive_features)`` also
     ``label``, ``features`` (the column names) and ``positive_label``. A field that does
     not apply raises :class:`~fairnn.errors.ConfigError` naming it.
@@ -264,12 +338,43 @@ def resolve(source: Source, /, **options: Any) -> Splits:
         return _resolve_arrays(source, options)
     if isinstance(source, pd.DataFrame):
         return _resolve_spec(DataSpec(dataset=None, **options), frame=source)
+    if isinstance(source, Mapping):
+        parts = split_mapping(source)
+        if all(isinstance(p, pd.DataFrame) for p in parts.values()):
+            return _resolve_spec(DataSpec(dataset=None, **options), frames=parts)
+        return _resolve_spec(DataSpec(**own_files(parts), **options))
     if isinstance(source, str | os.PathLike):
         return _resolve_spec(DataSpec(dataset=source, **options))
     raise ConfigError(
-        f"data must be a DataSpec, a dataset name, a CSV/parquet path, a DataFrame, Splits, a "
-        f"TabularData or arrays (X, y, sensitive_features); got {type(source).__name__}"
+        f"data must be a DataSpec, a dataset name, a CSV/parquet path, a DataFrame, a mapping "
+        f"{{train, val, test}} of paths or DataFrames, Splits, a TabularData or arrays "
+        f"(X, y, sensitive_features); got {type(source).__name__}"
     )
+
+
+def data_fields(data: str | os.PathLike[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """A data argument as :class:`DataSpec` fields: a name or path is ``dataset``; your own
+    split's mapping of three paths gives ``dataset`` (train), ``val_file`` and ``test_file``."""
+    if isinstance(data, Mapping):
+        return own_files(data)
+    return {"dataset": os.fspath(data) if isinstance(data, os.PathLike) else data}
+
+
+def own_files(parts: Mapping[str, Any]) -> dict[str, str]:
+    """Three tables' paths (``{"train": F, "val": F, "test": F}``, see
+    :func:`~fairnn.datasets.own_split.split_mapping`) as :class:`DataSpec` fields."""
+    paths = split_mapping(parts)
+    for split, path in paths.items():
+        if not isinstance(path, str | os.PathLike):
+            raise ConfigError(
+                f"your own split's {split!r} must be a CSV/parquet path (or all three "
+                f"DataFrames), got {type(path).__name__}"
+            )
+    return {
+        "dataset": os.fspath(paths["train"]),
+        "val_file": os.fspath(paths["val"]),
+        "test_file": os.fspath(paths["test"]),
+    }
 
 
 def _only(options: Mapping[str, Any], allowed: Sequence[str], what: str) -> DataSpec:
@@ -304,7 +409,11 @@ def _resolve_arrays(arrays: tuple[Any, ...], options: Mapping[str, Any]) -> Spli
     return numeric_splits(data, seed=spec.seed, info={"source": None, "seed": spec.seed})
 
 
-def _resolve_spec(spec: DataSpec, frame: pd.DataFrame | None = None) -> Splits:
+def _resolve_spec(
+    spec: DataSpec,
+    frame: pd.DataFrame | None = None,
+    frames: Mapping[str, pd.DataFrame] | None = None,
+) -> Splits:
     spec.check()
     if not spec.is_table:
         extra = {}
@@ -318,12 +427,35 @@ def _resolve_spec(spec: DataSpec, frame: pd.DataFrame | None = None) -> Splits:
             **extra,
         )
     label, sensitive = spec.table_columns()
-    if frame is None:
-        frame = read_table(str(spec.dataset))
     name = "frame" if spec.dataset is None else Path(spec.dataset).stem
+    if not spec.own_split and frames is None:  # split by the seed
+        if frame is None:
+            frame = read_table(str(spec.dataset))
+        if spec.recipe == NUMERIC:
+            data = spec.numeric_rows(frame, name)
+            return numeric_splits(data, seed=spec.seed, info=spec.record())
+        return _from_table(spec, frame, label, sensitive, name)
+    own = own_split_rows(spec, frame=frame, frames=frames)
     if spec.recipe == NUMERIC:
-        data = spec.numeric_rows(frame, name)
-        return numeric_splits(data, seed=spec.seed, info=spec.record())
+        data = spec.numeric_rows(own.frame, name)
+        splits = numeric_splits(data, indices=own.indices, info=spec.record())
+    else:
+        splits = _from_table(spec, own.frame, label, sensitive, name, indices=own.indices)
+    splits.info.update(own.info)
+    check_groups(splits, own.where)
+    return splits
+
+
+def _from_table(
+    spec: DataSpec,
+    frame: pd.DataFrame,
+    label: str,
+    sensitive: list[str],
+    name: str,
+    **split: Any,
+) -> Splits:
+    """A table preprocessed as :func:`~fairnn.datasets.from_frame` does (``split``: its
+    own rows' ``indices``, else drawn by the spec's seed)."""
     return from_frame(
         frame,
         label=label,
@@ -334,6 +466,7 @@ def _resolve_spec(spec: DataSpec, frame: pd.DataFrame | None = None) -> Splits:
         seed=spec.seed,
         name=name,
         source=spec.dataset,
+        **split,
     )
 
 

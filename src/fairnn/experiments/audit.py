@@ -7,29 +7,38 @@ preprocessor) or a user's model on a split of the data it came with.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fairnn.datasets.core import TabularData
+import torch
+
+from fairnn.datasets.core import Splits, TabularData, TensorData
 from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.datasets.sources import NUMERIC, DataSpec, raw_frame
 from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
 from fairnn.experiments.model_source import ModelSource, model_splits
+from fairnn.methods.decision import decision_report, with_threshold
 from fairnn.methods.fitted import FittedModel
 from fairnn.validation import check_number
 
 SPLITS = ("train", "val", "test")
+#: what ``--split`` takes: one split, or ``all`` (every row of the data)
+AUDIT_SPLITS = (*SPLITS, "all")
 GROUP_COLUMNS = ["count", "selection_rate", "accuracy", "tpr", "fpr", "mean_score"]
 
 __all__ = [  # NUMERIC and model_splits: their old import path, for one release
+    "AUDIT_SPLITS",
     "NUMERIC",
     "SPLITS",
     "audit_data",
     "audit_model",
     "audit_source",
     "audit_report",
+    "check_split",
     "is_own_data",
     "model_splits",
+    "split_rows",
 ]
 
 
@@ -43,17 +52,42 @@ def is_own_data(fitted: FittedModel, data: str | None) -> bool:
     return Path(data).samefile(own)
 
 
+def check_split(split: str) -> None:
+    """Refuse a ``split`` that is not one of :data:`AUDIT_SPLITS`."""
+    if split not in AUDIT_SPLITS:
+        raise ConfigError(f"--split must be one of {', '.join(AUDIT_SPLITS)}, got {split!r}")
+
+
+def split_rows(splits: Splits, split: str) -> TabularData:
+    """The rows of ``split`` (one of :data:`AUDIT_SPLITS`): one split, or ``all``, the
+    rows of train, val and test together (every row of the data)."""
+    check_split(split)
+    if split != "all":
+        return getattr(splits, split)
+    parts = [rows for _, rows in splits]
+    if any(isinstance(rows, TensorData) for rows in parts):
+        raise ConfigError(
+            "--split all joins a table's rows; audit image or text data on train, val or test"
+        )
+    weights = [rows.sample_weight for rows in parts]
+    return replace(
+        parts[0],
+        X=torch.cat([rows.X for rows in parts]),
+        y=torch.cat([rows.y for rows in parts]),
+        s=torch.cat([rows.s for rows in parts]),
+        sample_weight=None if any(w is None for w in weights) else torch.cat(weights),  # type: ignore[arg-type]
+    )
+
+
 def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, TabularData]:
-    """The rows to audit on: the model's own split (also when ``data`` names the file it
-    trained on), or a table run through its preprocessor (every row)."""
+    """The rows to audit on: the model's own ``split`` (``all``: every row of its data;
+    also when ``data`` names the file it trained on), or a table run through its
+    preprocessor (every row)."""
     recipe = fitted.dataset.get("recipe", DEFAULT_RECIPE)
     if data is None or is_own_data(fitted, data):
-        if split not in SPLITS:
-            raise ConfigError(
-                f"--split must be one of {SPLITS} for the model's own data, got {split!r}"
-            )
+        check_split(split)  # before the data loads
         own = fitted.dataset.get("source")
-        return f"{own} ({recipe})", getattr(model_splits(fitted), split)
+        return f"{own} ({recipe})", split_rows(model_splits(fitted), split)
     if fitted.preprocessor is None and recipe == NUMERIC:
         spec = DataSpec.from_record(fitted.dataset)
         return data, spec.numeric_rows(raw_frame(data), Path(data).stem)
@@ -72,16 +106,17 @@ def audit_source(
     split: str = "test",
     bootstrap: int = 0,
     seed: int = 0,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """Everything ``fairnn audit`` prints, as a JSON-ready dict.
 
     A model directory is audited on ``split`` of its own data, or on ``data`` (a table
     or dataset name) run through its preprocessor, every row; a user's model on
-    ``split`` of the data it came with. ``seed`` draws the bootstrap resamples.
+    ``split`` of the data it came with. ``split`` ``all`` is every row of that data.
+    ``seed`` draws the bootstrap resamples.
     """
     if source.is_user:
-        if split not in SPLITS:
-            raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+        check_split(split)  # before the model and its data load
         if data is not None:
             raise ConfigError(
                 "a user's model is audited on the data it comes with (ModelSource.data); drop data="
@@ -89,12 +124,13 @@ def audit_source(
         fitted, splits = source.load()
         return audit_report(
             fitted,
-            getattr(splits, split),
+            split_rows(splits, split),
             model=f"user model ({source.name})",
             data=str(splits.info.get("source") or "data"),
             split=split,
             bootstrap=bootstrap,
             seed=seed,
+            threshold=threshold,
         )
     fitted = source.fitted()
     name, td = audit_data(fitted, data, split)
@@ -106,6 +142,7 @@ def audit_source(
         split=split if is_own_data(fitted, data) else "all",
         bootstrap=bootstrap,
         seed=seed,
+        threshold=threshold,
     )
 
 
@@ -132,8 +169,10 @@ def audit_report(
     split: str,
     bootstrap: int = 0,
     seed: int = 0,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Metrics, the by-group table and (``bootstrap > 0``) 95% intervals of ``fitted`` on ``td``."""
+    """Metrics, the by-group table and (``bootstrap > 0``) 95% intervals of ``fitted`` on ``td``;
+    ``threshold`` replaces the model's own decision threshold."""
     from fairnn.metrics import GroupMetricFrame, evaluate_with_ci
 
     if bootstrap != 0:
@@ -144,14 +183,19 @@ def audit_report(
             f"the data's {td.features.dim} features do not match the model's {fitted.features.dim}; "
             "audit with data that has the columns the model was trained on"
         )
+    if threshold is not None:
+        fitted = with_threshold(fitted, threshold)
     scores = fitted.predict_proba(td)
     y, groups = td.y.cpu().numpy(), td.group_labels()
     metrics = fitted.evaluate(td)
     columns = GROUP_COLUMNS if td.task == "binary" else ["count", "mean_score"]
     decided = scores
-    if fitted.decision is not None and td.task == "binary":
+    # the model's final 0/1 decisions (its threshold, or its decision rule): the intervals
+    # are those of what it decides, as its metrics are
+    decisions = fitted.predict(td).astype(float) if td.task == "binary" else None
+    if fitted.decision is not None and decisions is not None:
         # a decision rule (e.g. reject option) decides: the table shows its decisions
-        decided = fitted.predict(td).astype(float)
+        decided = decisions
         columns = [c for c in columns if c != "mean_score"]
     frame = GroupMetricFrame(
         columns,
@@ -168,6 +212,7 @@ def audit_report(
         "metrics": metrics,
         "by_group": frame.by_group.rename_axis("group").reset_index().to_dict(orient="records"),
         "by_group_markdown": frame.to_markdown(),
+        "decision": decision_report(fitted, [(split, td)]),
     }
     if bootstrap > 0:
         cis = evaluate_with_ci(
@@ -178,6 +223,7 @@ def audit_report(
             seed=seed,
             threshold=fitted.threshold,
             task=td.task,
+            y_pred=decisions,
         )
         report["intervals"] = {k: (ci.low, ci.high) for k, ci in cis.items()}
     return report

@@ -26,7 +26,7 @@ from torch import nn
 
 from fairnn.datasets.core import Splits
 from fairnn.datasets.recipes import DEFAULT_RECIPE
-from fairnn.datasets.sources import NUMERIC, DataSpec, is_table, resolve
+from fairnn.datasets.sources import NUMERIC, DataSpec, data_fields, is_table, resolve
 from fairnn.errors import ColumnError, ConfigError
 from fairnn.methods.fitted import FittedModel
 from fairnn.nn.user import load_user_model
@@ -42,13 +42,16 @@ def model_splits(fitted: FittedModel) -> Splits:
 
 def user_data(data: Any, **options: Any) -> tuple[Splits, DataSpec | None]:
     """A user's model's data as splits, and its :class:`DataSpec` (None for data in memory
-    that has none: Splits, a TabularData, arrays). A table is read as the model's inputs."""
+    that has none: Splits, a TabularData, arrays). A table (or your own split's three
+    tables, a mapping) is read as the model's inputs."""
     if isinstance(data, DataSpec):
         return resolve(data, **options), data
     if is_table(data):
         options = {**options, "recipe": NUMERIC}
     splits = resolve(data, **options)
-    if isinstance(data, pd.DataFrame):
+    if isinstance(data, Mapping) and not any(isinstance(p, pd.DataFrame) for p in data.values()):
+        return splits, DataSpec(**data_fields(data), **options)  # your own split's three files
+    if isinstance(data, pd.DataFrame | Mapping):
         return splits, DataSpec(dataset=None, **options)
     if isinstance(data, str | os.PathLike):
         return splits, DataSpec(dataset=data, **options)

@@ -14,6 +14,7 @@ from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.experiments.model_source import ModelSource
 from fairnn.experiments.protocols import protocol
 from fairnn.methods.base import get_method
+from fairnn.methods.decision import decision_report, with_threshold
 from fairnn.methods.fitted import FittedModel, check_out
 from fairnn.training.config import TrainConfig
 from fairnn.validation import check_seed
@@ -30,6 +31,7 @@ def repair_source(
     train: dict[str, Any] | None = None,
     runtime: dict[str, Any] | None = None,
     overwrite: bool = False,
+    threshold: float | None = None,
 ) -> tuple[dict[str, Any], FittedModel]:
     """Repair ``source``'s model with ``method``; evaluate val/test before and after.
 
@@ -54,6 +56,7 @@ def repair_source(
         runtime=runtime,
         model_label=source.name,
         overwrite=overwrite,
+        threshold=threshold,
     )
 
 
@@ -103,8 +106,11 @@ def repair_fitted(
     runtime: dict[str, Any] | None = None,
     model_label: str = "model",
     overwrite: bool = False,
+    threshold: float | None = None,
 ) -> tuple[dict[str, Any], FittedModel]:
     """Apply ``method`` to ``fitted`` (trained on ``splits``); evaluate val/test before and after.
+
+    ``threshold`` makes ``fitted`` decide at that threshold first (before and after).
 
     Returns the JSON-ready report and the repaired model (saved to ``out`` when given;
     an existing model folder there is replaced only with ``overwrite``).
@@ -121,6 +127,8 @@ def repair_fitted(
     config = TrainConfig.make(**values)
     if out is not None:  # before the work, not after it
         check_out(out, overwrite=overwrite)
+    if threshold is not None:
+        fitted = with_threshold(fitted, threshold)
     before = {name: fitted.evaluate(data) for name, data in splits if name != "train"}
     base = {"method": fitted.method, "params": fitted.params}
     repaired = repairer.repair(fitted, splits.train, splits.val, config=config, seed=seed)
@@ -138,6 +146,7 @@ def repair_fitted(
         "mode": mode,
         "before": before,
         "after": after,
+        "decision": decision_report(repaired, [(n, d) for n, d in splits if n != "train"]),
         "model_path": None if path is None else str(path),
     }
     return report, repaired

@@ -10,9 +10,9 @@ area those points dominate inside [0, 1] gap × [0, 1] utility, reference point
 (gap 1, utility 0): larger is better, 1 is a perfect, fair classifier.
 
 A configuration is *degenerate* when one of its runs predicts (nearly) one class
-(:func:`degenerate_reason`). Such a model is no choice: its gap is small because it
-treats everyone alike, so it is marked, left off the fronts and the hypervolume, and
-never picked in the headline. The headline picks, per dataset and notion, the most
+(:func:`degenerate_reason`, by the one definition in :mod:`fairnn.metrics.degenerate`).
+Such a model is no choice: its gap is small because it treats everyone alike, so it is
+marked, left off the fronts and the hypervolume, and never picked in the headline. The headline picks, per dataset and notion, the most
 accurate configuration, the fairest and the best trade-off (the knee of the accuracy
 front, :func:`knee`), on the validation split when the runs have it.
 """
@@ -34,6 +34,7 @@ import numpy as np
 from fairnn.errors import FairnnError
 from fairnn.experiments.plots import ScatterPoint, pareto_plot
 from fairnn.experiments.tables import LABELS
+from fairnn.metrics.degenerate import why_degenerate
 from fairnn.notion import NOTIONS, Notion
 
 UTILITIES = ("ap", "accuracy")
@@ -42,12 +43,6 @@ TABLE_METRICS = ("accuracy", "ap", "dp_gap", "eodds_gap_sum")
 HEADLINE_UTILITY = "accuracy"
 #: the split the headline chooses on, when the runs have it (else the report's split)
 SELECT_SPLIT = "val"
-#: a model whose share of positive decisions is below this, or above 1 minus it, predicts
-#: (nearly) one class
-DEGENERATE_SHARE = 0.01
-#: without a stored positive rate: a balanced accuracy this close to 0.5 is chance level,
-#: what predicting one class for everyone gives
-CHANCE_BAND = 0.01
 #: the headline's choices: key -> heading
 CHOICES = {
     "most_accurate": "most accurate",
@@ -129,29 +124,17 @@ def _config_key(run: dict[str, Any]) -> str:
 def degenerate_reason(run: dict[str, Any], splits: Iterable[str]) -> str | None:
     """Why ``run``'s model predicts (nearly) one class on one of ``splits``, or None.
 
-    Read in this order, per split: a ``degenerate`` flag the run recorded (a run column or
-    a metric); the share of positive decisions (``selection_rate``) outside
-    [:data:`DEGENERATE_SHARE`, 1 − :data:`DEGENERATE_SHARE`]; else, as the stores written
-    so far hold neither, a balanced accuracy within :data:`CHANCE_BAND` of 0.5 (predicting
-    one class for everyone gives exactly 0.5).
-    TODO(issue 18 item 4): once runs record ``degenerate`` (and ``selection_rate``) per
-    split, the balanced-accuracy fallback only serves older stores.
+    Each split's metrics are judged by :func:`fairnn.metrics.degenerate.why_degenerate`
+    (its recorded ``selection_rate``; a chance-level balanced accuracy in stores written
+    before runs recorded it); a run the store recorded as ``degenerate`` (on validation or
+    test) is degenerate too.
     """
-    if run.get("degenerate"):
-        return "recorded as degenerate"
     for split in splits:
-        m = run["metrics"].get(split) or {}
-        flag, rate, bal = m.get("degenerate"), m.get("selection_rate"), m.get("balanced_accuracy")
-        if flag is not None and not math.isnan(flag):
-            if flag:
-                return f"recorded as degenerate on {split}"
-            continue
-        if rate is not None and not math.isnan(rate):
-            if min(rate, 1 - rate) < DEGENERATE_SHARE:
-                return f"predicts one class for {max(rate, 1 - rate):.1%} of {split}"
-            continue
-        if bal is not None and abs(bal - 0.5) <= CHANCE_BAND:
-            return f"chance-level balanced accuracy {bal:.3f} on {split}"
+        why = why_degenerate(run["metrics"].get(split) or {}, split)
+        if why:
+            return why
+    if run.get("degenerate"):
+        return "recorded as degenerate: it predicts (nearly) one class on val or test"
     return None
 
 

@@ -8,6 +8,7 @@ prints.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.protocols import protocol, protocol_params
 from fairnn.experiments.spec import Constraint, RunSpec
 from fairnn.methods.base import Architecture, Method, get_method, validate_model
+from fairnn.methods.decision import decision_report
 from fairnn.methods.fitted import FittedModel, check_out
+from fairnn.metrics.degenerate import degenerate_splits, selection_rate
 from fairnn.notion import NOTIONS
 from fairnn.training.config import TrainConfig
 
@@ -38,6 +41,19 @@ class RunResult:
     fitted: FittedModel | None = field(default=None, repr=False)
     splits: Splits | None = field(default=None, repr=False)
 
+    @functools.cached_property
+    def decision(self) -> dict[str, Any] | None:
+        """How the model decides, per split (:func:`~fairnn.methods.decision.decision_report`)."""
+        if self.fitted is None or self.splits is None:
+            return None
+        return decision_report(self.fitted, self.splits)
+
+    @property
+    def degenerate(self) -> dict[str, str]:
+        """Why the model predicts (nearly) one class, per split it is judged on (val, test;
+        :mod:`fairnn.metrics.degenerate`); empty when it does not."""
+        return degenerate_splits(self.metrics)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -48,6 +64,8 @@ class RunResult:
             "mode": self.spec.mode,
             "seed": self.spec.seed,
             "metrics": self.metrics,
+            "decision": self.decision,
+            "degenerate": bool(self.degenerate),
             "time_s": self.time_s,
             "model_path": self.model_path,
         }
@@ -235,6 +253,9 @@ def run_spec(
     fitted.preprocessor = splits.preprocessor
     fitted.dataset = {**splits.info, **spec.data.record(), "mode": spec.mode}
     metrics = {name: fitted.evaluate(data) for name, data in splits}
+    for name, data in splits:  # the share of positive decisions: is the model degenerate?
+        if data.task == "binary":
+            metrics[name]["selection_rate"] = selection_rate(fitted.predict(data))
     if spec.constraint is not None:
         for name, extra in constrained_metrics(fitted, splits, spec.constraint).items():
             metrics[name].update(extra)

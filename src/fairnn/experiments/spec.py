@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.datasets.sources import DataSpec
@@ -64,6 +64,18 @@ class RunSpec(ConfigModel, what="run setting"):
     constraint: Constraint | None = Field(
         None, description="also report errors under per-group thresholds (MinDiff §4)"
     )
+    val_file: str | None = Field(None, description="own split: validation table (dataset: train)")
+    test_file: str | None = Field(None, description="own split: test table")
+    split_column: str | None = Field(None, description="own split: the column naming the split")
+
+    @model_serializer(mode="wrap")
+    def _without_unset_split(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A seeded split's spec dumps as it did before own splits (stored specs, JSON)."""
+        d = handler(self)
+        for name in _OWN_SPLIT:
+            if d.get(name, 0) is None:
+                del d[name]
+        return d
 
     @classmethod
     def make(cls, **values: Any) -> RunSpec:
@@ -85,5 +97,7 @@ class RunSpec(ConfigModel, what="run setting"):
 
 
 _NOT_HASHED = {"device", "progress", "eval_batch_size"}
+#: an own split's fields: left out of a spec's dump (and so of its key) while unset
+_OWN_SPLIT = ("val_file", "test_file", "split_column")
 #: the run's fields that are its data's (:class:`DataSpec`; a run has no ``features``)
 DATA_FIELDS = tuple(k for k in DataSpec.model_fields if k in RunSpec.model_fields)

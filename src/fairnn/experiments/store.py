@@ -1,11 +1,19 @@
 """The results store: one SQLite file (WAL), one row per run keyed by ``RunSpec.key()``.
 
 Table ``runs`` holds the spec, status (``done`` or ``failed``), error text,
-timings and artifact paths; table ``metrics`` holds one row per (run, split,
-metric). A run's row and its metrics are written in one transaction, so a
-process killed at any moment leaves either the whole run or nothing: a
-restarted sweep runs exactly what is missing. Writing a key again replaces its
-row (``INSERT ... ON CONFLICT``), so no run is ever recorded twice.
+timings and artifact paths, and ``degenerate`` (1 when the model predicts (nearly) one
+class on validation or test, :mod:`fairnn.metrics.degenerate`; 0 when not; NULL when not
+known: a failed run, a task without decisions, a run recorded before the column existed);
+table ``metrics`` holds one row per (run, split, metric), among them each split's
+``selection_rate`` (the share of positive decisions) for a binary classifier.
+Columns added after the first release (:data:`ADDED_COLUMNS`) are added to an older
+database when it is opened where it can be written (its runs get NULL there); one that
+can only be read shows them as NULL.
+
+A run's row and its metrics are written in one transaction, so a process killed at any
+moment leaves either the whole run or nothing: a restarted sweep runs exactly what is
+missing. Writing a key again replaces its row (``INSERT ... ON CONFLICT``), so no run is
+ever recorded twice.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 
 from fairnn.errors import FairnnError
 from fairnn.experiments.spec import RunSpec
+from fairnn.metrics.degenerate import JUDGED_SPLITS, degenerate_splits
 
 DEFAULT_DB = "fairnn-results.db"
 SCHEMA = """
@@ -71,6 +80,9 @@ RUN_COLUMNS = (
     "model_path",
     "worker",
 )
+#: columns of ``runs`` added since the first release, with their SQL types: an older
+#: database gets them (NULL for its runs) when opened where it can be written
+ADDED_COLUMNS: dict[str, str] = {"degenerate": "INTEGER"}
 FILTERS = ("dataset", "recipe", "method", "mode", "seed", "status", "sweep")
 #: the values a filter may take, where they are a fixed set
 CHOICES: dict[str, tuple[str, ...]] = {"status": ("done", "failed"), "mode": ("dp", "eo")}
@@ -102,6 +114,7 @@ class ResultStore:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.executescript(SCHEMA)
+            self._add_columns()
         except (OSError, sqlite3.DatabaseError) as e:
             if hasattr(self, "conn"):
                 self.conn.close()
@@ -110,6 +123,7 @@ class ResultStore:
                     f"{self.path.absolute().as_uri()}?immutable=1", uri=True
                 )
                 self._check_foreign(where)
+                self.columns = self._columns()
                 return
             raise StoreError(_open_error(e, self.path, where, exists)) from None
 
@@ -126,6 +140,24 @@ class ResultStore:
                 f"{', '.join(sorted(tables))}); give a new file path or a database that "
                 "`fairnn sweep` wrote"
             )
+
+    def _columns(self) -> tuple[str, ...]:
+        """The columns of ``runs`` this database has: :data:`RUN_COLUMNS` and those of
+        :data:`ADDED_COLUMNS` it holds."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+        return RUN_COLUMNS + tuple(c for c in ADDED_COLUMNS if c in have)
+
+    def _add_columns(self) -> None:
+        """Give a database written by an older fairnn the columns added since."""
+        for name, kind in ADDED_COLUMNS.items():
+            if name in self._columns():
+                continue
+            try:
+                self.conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as e:  # another process added it first
+                if "duplicate column" not in str(e):
+                    raise
+        self.columns = self._columns()
 
     def close(self) -> None:
         self.conn.close()
@@ -168,10 +200,11 @@ class ResultStore:
             "finished_at": outcome.get("finished_at", time.time()),
             "model_path": outcome.get("model_path"),
             "worker": outcome.get("worker"),
+            "degenerate": _degenerate(outcome),
         }
-        cols = ", ".join(RUN_COLUMNS)
-        marks = ", ".join(f":{c}" for c in RUN_COLUMNS)
-        update = ", ".join(f"{c}=excluded.{c}" for c in RUN_COLUMNS if c != "key")
+        cols = ", ".join(self.columns)
+        marks = ", ".join(f":{c}" for c in self.columns)
+        update = ", ".join(f"{c}=excluded.{c}" for c in self.columns if c != "key")
         with self._tx() as c:
             c.execute(
                 f"INSERT INTO runs ({cols}) VALUES ({marks}) ON CONFLICT(key) DO UPDATE SET {update}",
@@ -215,9 +248,12 @@ class ResultStore:
             where.append(f"{name} IN ({', '.join('?' * len(values))})")
             args.extend(values)
         cond = " WHERE " + " AND ".join(where) if where else ""
-        sql = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs{cond}"
+        sql = f"SELECT {', '.join(self.columns)} FROM runs{cond}"
         sql += " ORDER BY dataset, mode, method, params, seed, key"
-        rows = [dict(zip(RUN_COLUMNS, r, strict=True)) for r in self.conn.execute(sql, args)]
+        unread = {c: None for c in ADDED_COLUMNS if c not in self.columns}  # a read-only old file
+        rows = [
+            dict(zip(self.columns, r, strict=True)) | unread for r in self.conn.execute(sql, args)
+        ]
         metrics: dict[str, dict[str, dict[str, float]]] = {}
         for key, split, name, value in self.conn.execute(
             f"SELECT key, split, metric, value FROM metrics WHERE key IN (SELECT key FROM runs{cond})",
@@ -227,6 +263,8 @@ class ResultStore:
         for r in rows:
             r["params"] = json.loads(r["params"])
             r["metrics"] = metrics.get(r["key"], {})
+            if r["degenerate"] is not None:
+                r["degenerate"] = bool(r["degenerate"])
         return rows
 
     def count(self) -> int:
@@ -269,6 +307,19 @@ def _open_error(e: Exception, path: Path, where: str, exists: bool) -> str:
 def _writable(path: Path) -> bool:
     effective = os.access in os.supports_effective_ids
     return os.access(path, os.W_OK, effective_ids=effective)
+
+
+def _degenerate(outcome: dict[str, Any]) -> int | None:
+    """The ``degenerate`` column of a run: the outcome's, else judged from its metrics'
+    selection rates (None when they do not tell: a failed run, a task without decisions)."""
+    if "degenerate" in outcome:
+        flag = outcome["degenerate"]
+        return None if flag is None else int(bool(flag))
+    metrics = outcome.get("metrics") or {}
+    judged = [m for s, m in metrics.items() if s in JUDGED_SPLITS]
+    if outcome.get("status") != "done" or not any("selection_rate" in m for m in judged):
+        return None
+    return int(bool(degenerate_splits(metrics)))
 
 
 def _num(v: Any) -> float | None:

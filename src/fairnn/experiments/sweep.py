@@ -5,6 +5,8 @@ parameters) × seeds. Example::
 
     name: german-small
     datasets: [german]                  # names, or {name: FILE, label: y, sensitive: [s]}
+                                        # own split: {train: F, val: F, test: F, label: ...}
+                                        # or {name: FILE, split_column: part, label: ...}
     recipes: [clean]
     modes: [dp, eo]
     seeds: {range: [0, 3]}              # 0, 1, 2
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.errors import ConfigError, FairnnError
@@ -201,12 +203,37 @@ def expand_dict(grid: dict[str, Any], *, list_is_grid: bool = True) -> list[dict
 class DatasetEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="a registered dataset or a CSV/parquet path")
+    name: str = Field(
+        "", description="a registered dataset or a CSV/parquet path (default: the train table)"
+    )
     label: str | None = None
     sensitive: list[str] | None = None
     categorical: list[str] | None = None
     continuous: list[str] | None = None
     positive_label: str | int | float | None = None
+    train: str | None = Field(None, description="own split: the training table")
+    val: str | None = Field(None, description="own split: the validation table")
+    test: str | None = Field(None, description="own split: the test table")
+    split_column: str | None = Field(None, description="own split: the column naming the split")
+
+    @model_validator(mode="after")
+    def _named(self) -> DatasetEntry:
+        files = (self.train, self.val, self.test)
+        if any(f is not None for f in files):
+            if None in files:
+                raise ValueError("your own split needs all three of train, val and test")
+            if self.name and self.name != self.train:
+                raise ValueError("give name or train (the training table), not both")
+            self.name = str(self.train)
+        if not self.name:
+            raise ValueError("give the dataset's name (or its own split's train, val and test)")
+        return self
+
+    def data(self) -> dict[str, Any]:
+        """The entry's :class:`RunSpec` data fields."""
+        own = {"val_file": self.val, "test_file": self.test, "split_column": self.split_column}
+        fields = ("label", "sensitive", "categorical", "continuous", "positive_label")
+        return {"dataset": self.name, **{k: getattr(self, k) for k in fields}, **own}
 
 
 class MethodEntry(BaseModel):
@@ -403,17 +430,12 @@ def expand(
                         params_grid, top_train, train_grid, top_arch, arch_grid, seeds
                     ):
                         values = dict(
-                            dataset=entry.name,
+                            **entry.data(),
                             recipe=recipe,
                             method=m.name,
                             params=params,
                             mode=mode,
                             seed=seed,
-                            label=entry.label,
-                            sensitive=entry.sensitive,
-                            categorical=entry.categorical,
-                            continuous=entry.continuous,
-                            positive_label=entry.positive_label,
                             train={**t0, **t1},
                             architecture={**a0, **a1},
                         )

@@ -273,8 +273,10 @@ class Method(Generic[P]):
             method=self.name,
             params=self.params.model_dump(mode="json"),
             seed=seed,
+            threshold=config.threshold,
             training={
                 "config": config.model_dump(mode="json"),
+                "pos_weight": result.pos_weight,
                 "architecture": arch.model_dump(mode="json"),
                 "best_epoch": result.best_epoch,
                 "select": result.select,

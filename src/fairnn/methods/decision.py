@@ -7,6 +7,12 @@ classification, per-group thresholds) attach a :class:`DecisionRule` to the
 sidecar under ``"decision"`` and rebuilt on load from :data:`DECISION_RULES`, where
 :func:`register_rule` puts every rule class under its ``kind``.
 A rule that reads the group (``needs_groups``) makes ``predict`` require ``s``.
+
+Without a rule the model decides at its ``threshold`` (``TrainConfig.threshold`` when it
+was trained; :func:`with_threshold` changes it for an audit or a repair).
+:func:`decision_report` says how a model decides and what that gives on each split (the
+threshold, the share of positive decisions and the true-positive rate): the
+``decision`` object of ``fairnn train``, ``audit`` and ``repair`` JSON.
 Each rule also has a torch twin, :meth:`DecisionRule.as_module` (``(p, s) -> decision``
 with the same float64 comparisons as ``decide``), which :mod:`fairnn.export` puts
 into exported models; :class:`ThresholdModule` is the twin of the default rule.
@@ -14,7 +20,9 @@ into exported models; :class:`ThresholdModule` is the twin of the default rule.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -24,6 +32,9 @@ from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
 from fairnn.registry import Registry
 from fairnn.validation import check_number
 
+if TYPE_CHECKING:
+    from fairnn.datasets.core import TabularData
+
 
 class DecisionRule:
     """Base class: subclasses set ``kind`` and implement ``decide``, ``to_dict``,
@@ -31,6 +42,17 @@ class DecisionRule:
 
     kind: ClassVar[str]
     needs_groups: ClassVar[bool] = True
+    #: the key of the model's ``training`` record where the method that chose this rule
+    #: says how (e.g. ROC's θ search); None when there is none
+    record: ClassVar[str | None] = None
+
+    def with_threshold(self, threshold: float) -> DecisionRule:
+        """This rule deciding around another single ``threshold``; rules whose thresholds
+        are their own (per group) refuse."""
+        raise ConfigError(
+            f"this model decides with a {self.kind!r} rule, whose thresholds are its own; "
+            "--threshold does not apply to it: drop --threshold"
+        )
 
     def decide(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         """0/1 decisions (int64) for ``scores``; ``groups`` are integer group ids."""
@@ -140,3 +162,56 @@ class GroupThresholds(DecisionRule):
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GroupThresholds:
         return cls(d["thresholds"])
+
+
+#: a :class:`~fairnn.methods.fitted.FittedModel` (which imports this module)
+Fitted = TypeVar("Fitted")
+
+
+def with_threshold(fitted: Fitted, threshold: float) -> Fitted:
+    """A copy of the :class:`~fairnn.methods.fitted.FittedModel` ``fitted`` deciding at
+    ``threshold`` (its rule too, when it has one that decides around a single threshold);
+    ``fitted`` is left as it was."""
+    t = check_threshold(threshold, "--threshold")
+    rule: DecisionRule | None = getattr(fitted, "decision", None)
+    moved = None if rule is None else rule.with_threshold(t)
+    return replace(fitted, threshold=t, decision=moved)
+
+
+def decision_report(
+    fitted: Any, splits: Iterable[tuple[str, TabularData]]
+) -> dict[str, Any] | None:
+    """How the :class:`~fairnn.methods.fitted.FittedModel` ``fitted`` decides, and per
+    split the threshold it used, the share of positive decisions (``selection_rate``) and
+    the true-positive rate (``tpr``; None where a split has no rows or no positives); None
+    for a model that does not decide (regression, multiclass).
+
+    ``rule`` is ``"threshold"`` (``1[p > threshold]``) or the decision rule's kind with its
+    fields; ``threshold`` is None for a rule with one threshold per group; ``chosen`` is how
+    a method chose the rule (ROC: θ, the θ range searched on validation, the validation gap
+    before and after, and any warning).
+    """
+    if fitted.task != "binary":
+        return None
+    rule = fitted.decision
+    # the one threshold decisions are made at (None: the rule's thresholds are per group)
+    single = fitted.threshold if rule is None else getattr(rule, "threshold", None)
+    out: dict[str, Any] = {"rule": "threshold", "threshold": single}
+    if rule is not None:
+        fields = rule.to_dict()
+        out = {"rule": fields.pop("kind"), "threshold": single, **fields}
+        chosen = fitted.training.get(rule.record) if rule.record else None
+        if isinstance(chosen, dict):
+            out["chosen"] = {k: v for k, v in chosen.items() if k not in (*out, "val_gaps")}
+    per_split: dict[str, dict[str, float | None]] = {}
+    for name, data in splits:
+        y = data.y.detach().cpu().numpy()
+        decided = fitted.predict(data)
+        positives = y > 0.5
+        per_split[name] = {
+            "threshold": single,
+            "selection_rate": float(decided.mean()) if len(y) else None,
+            "tpr": float(decided[positives].mean()) if positives.any() else None,
+        }
+    out["splits"] = per_split
+    return out

@@ -9,6 +9,10 @@ far from the boundary stand; in the *critical region* ``max(p, 1 − p) ≤ θ``
 (for θ = 0.6, ``p ∈ [0.4, 0.6]``) the unprivileged group gets the favourable
 label 1 and the privileged group the unfavourable label 0. Outside the region
 the usual ``ŷ = 1[p > 0.5]`` holds. The RUNNER README (seed 000) sets θ = 0.6.
+A model that decides at another threshold ``t`` (``TrainConfig.threshold``) keeps it:
+the region is then centred on ``t`` (``|p − t| ≤ θ − 0.5``, with ``p`` shifted by
+``t − 0.5`` in the formula above), as AIF360 centres its margin on its classification
+threshold; outside it ``ŷ = 1[p > t]``.
 
 * ``theta`` ∈ [0.5, 1]: 0.5 leaves every decision as it is, 1 gives every
   unprivileged row 1 and every privileged row 0.
@@ -25,6 +29,14 @@ the usual ``ŷ = 1[p > 0.5]`` holds. The RUNNER README (seed 000) sets θ = 0.6.
   ``eo``) is at most ``target``; when none is, or no target is given, the θ
   with the smallest validation gap (ties: the smaller θ, the lighter touch).
 
+What was chosen is recorded in the model's ``training["roc"]`` and reported in the
+``decision`` object of ``fairnn train``/``repair`` (:func:`fairnn.methods.decision.
+decision_report`): ``theta`` (the θ used, searched or given), ``searched`` (the θ range
+and the number of values; ``metric`` and ``target`` beside it) and ``val_gap`` (the validation gap of the
+base model's decisions and of the rule's). When the rule makes the validation gap worse
+than the base model's, a warning says so (logged, and ``warning`` in the record): a θ
+given by hand can overshoot, flipping more decisions than the gap needs.
+
 The rule (:class:`RejectOption`) is stored in the model's JSON sidecar, so a
 repaired model (``fairnn repair MODEL_DIR --method roc --theta 0.6``) saves,
 loads and decides the same way. ``predict_proba`` is the network's, unchanged;
@@ -33,6 +45,7 @@ loads and decides the same way. ``predict_proba`` is the network's, unchanged;
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -49,15 +62,19 @@ from fairnn.methods.fitted import FittedModel
 from fairnn.notion import Notion
 from fairnn.training.search import MeetTarget, Minimize, Outcome, run_search
 
+log = logging.getLogger(__name__)
+
 #: θ values of the default search: margin θ − 0.5 in 26 steps over [0, 0.25].
 DEFAULT_GRID: tuple[float, ...] = tuple(round(0.5 + 0.01 * i, 2) for i in range(26))
 
 
 @register_rule
 class RejectOption(DecisionRule):
-    """``ŷ = 1[p > threshold]``, except in ``max(p, 1 − p) ≤ θ``: unprivileged 1, privileged 0."""
+    """``ŷ = 1[p > threshold]``, except in the critical region around the threshold
+    (``max(q, 1 − q) ≤ θ`` with ``q = p − (threshold − 0.5)``): unprivileged 1, privileged 0."""
 
     kind = "reject_option"
+    record = "roc"
 
     def __init__(
         self, theta: float, privileged: int, n_groups: int, threshold: float = 0.5
@@ -73,8 +90,12 @@ class RejectOption(DecisionRule):
         self.threshold = check_threshold(threshold, "reject option threshold")
 
     def critical(self, scores: np.ndarray) -> np.ndarray:
-        p = np.asarray(scores, dtype=np.float64)
-        return np.maximum(p, 1.0 - p) <= self.theta
+        # scores shifted so that the threshold sits at 0.5 (exactly p itself at 0.5)
+        q = np.asarray(scores, dtype=np.float64) - (self.threshold - 0.5)
+        return np.maximum(q, 1.0 - q) <= self.theta
+
+    def with_threshold(self, threshold: float) -> RejectOption:
+        return RejectOption(self.theta, self.privileged, self.n_groups, threshold)
 
     def decide(self, scores: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
         p = np.asarray(scores, dtype=np.float64)
@@ -112,7 +133,8 @@ class RejectOptionModule(nn.Module):
 
     def forward(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         base = (p > self.threshold).long()
-        critical = torch.maximum(p, 1.0 - p) <= self.theta
+        q = p - (self.threshold - 0.5)
+        critical = torch.maximum(q, 1.0 - q) <= self.theta
         return torch.where(critical, (s != self.privileged).long(), base)
 
 
@@ -189,8 +211,10 @@ def search_theta(
     metric: str,
     grid: list[float] | tuple[float, ...],
     target: float | None,
+    threshold: float = 0.5,
 ) -> tuple[float, dict[float, float]]:
-    """θ from ``grid`` for ``data`` (validation): smallest θ meeting ``target``, else least gap.
+    """θ from ``grid`` for ``data`` (validation): smallest θ meeting ``target``, else least gap
+    (the rule deciding around ``threshold``, the model's).
 
     The grid is tried in increasing θ through :func:`fairnn.training.search.run_search`,
     whose ties go to the trial tried first (the smaller θ). Returns θ and every grid
@@ -201,7 +225,7 @@ def search_theta(
     y, s, labels = data.y.cpu().numpy(), data.s.cpu().numpy(), data.group_labels()
 
     def apply(theta: float) -> Outcome[RejectOption]:
-        rule = RejectOption(theta, privileged, data.groups.n_groups)
+        rule = RejectOption(theta, privileged, data.groups.n_groups, threshold)
         vals = evaluate(
             y, scores, sensitive_features=labels, metrics=[metric], y_pred=rule.decide(scores, s)
         )
@@ -232,18 +256,58 @@ class RejectOptionClassification(Method[RocParams]):
             raise ConfigError("method 'roc' post-processes binary decisions; this model regresses")
         privileged = resolve_privileged(p.privileged, train)
         theta, info = p.theta, {"privileged": privileged}
+        metric = p.metric or Notion(p.mode).gap_metric
+        scores = None if val is None else fitted.predict_proba(val)
         if p.search:
-            if val is None:
+            if val is None or scores is None:
                 raise ConfigError(
                     "method 'roc' with search=True chooses θ on a validation split; pass val"
                 )
-            metric = p.metric or Notion(p.mode).gap_metric
+            grid = p.grid or DEFAULT_GRID
             theta, gaps = search_theta(
-                fitted.predict_proba(val), val, privileged, metric, p.grid or DEFAULT_GRID, p.target
+                scores, val, privileged, metric, grid, p.target, fitted.threshold
             )
             info.update(
                 metric=metric, target=p.target, val_gaps={str(t): g for t, g in gaps.items()}
             )
+            info["searched"] = {"from": min(grid), "to": max(grid), "values": len(grid)}
         info["theta"] = theta
         rule = RejectOption(theta, privileged, train.groups.n_groups, fitted.threshold)
+        if val is not None and scores is not None:
+            info.update(compare_gaps(fitted, rule, scores, val, metric, p.search))
         return replace(fitted, decision=rule, training={**fitted.training, "roc": info})
+
+
+def compare_gaps(
+    fitted: FittedModel,
+    rule: RejectOption,
+    scores: np.ndarray,
+    val: TabularData,
+    metric: str,
+    searched: bool,
+) -> dict[str, Any]:
+    """``val_gap``: ``metric`` on validation for the base model's decisions and for
+    ``rule``'s; with ``warning`` (also logged) when the rule made the gap worse."""
+    from fairnn.metrics import evaluate
+
+    y, s, labels = val.y.cpu().numpy(), val.s.cpu().numpy(), val.group_labels()
+
+    def gap(decided: np.ndarray) -> float:
+        vals = evaluate(y, scores, sensitive_features=labels, metrics=[metric], y_pred=decided)
+        return float(vals[metric])
+
+    before, after = gap(fitted.predict(val)), gap(rule.decide(scores, s))
+    out: dict[str, Any] = {"val_gap": {"metric": metric, "before": before, "after": after}}
+    if after > before:
+        name = {n.gap_metric: n.label for n in Notion}.get(metric, metric)
+        fix = (
+            "include θ values closer to 0.5 in --grid"
+            if searched
+            else "try --search (θ chosen on validation) or a θ closer to 0.5"
+        )
+        out["warning"] = (
+            f"ROC at θ={rule.theta:g} made {name} worse on validation: {before:.3f} → "
+            f"{after:.3f}; {fix}"
+        )
+        log.warning("%s", out["warning"])
+    return out

@@ -277,12 +277,16 @@ def evaluate_with_ci(
     confidence: float = 0.95,
     seed: int | None = 0,
     stratify_by_group: bool = True,
+    y_pred: Any = None,
 ) -> dict[str, CI]:
     """:func:`evaluate` with a bootstrap CI per metric, all from the same resamples.
 
     Same arguments and defaults as :func:`evaluate` plus the bootstrap ones of
     :func:`bootstrap_ci`. Returns ``{name: CI}``; ``CI.estimate`` equals
-    ``evaluate(...)[name]``.
+    ``evaluate(...)[name]``. ``y_pred``, the final 0/1 decisions (e.g. of a reject-option
+    rule or per-group thresholds), replaces the thresholded scores for the label metrics,
+    as in :func:`evaluate`: each resample then keeps every row's own decision, so the
+    intervals are those of the decisions, not of the scores before the rule.
     """
     _check_params(n_resamples, confidence)
     names = resolve_metrics(metrics, task)
@@ -298,6 +302,7 @@ def evaluate_with_ci(
         threshold=threshold if task != "regression" else None,
         force_groups=sensitive_features is not None,
         min_groups=2 if needs_groups else 1,
+        y_pred=y_pred if task != "regression" else None,
     )
     return _bootstrap_kernels(
         specs,

@@ -6,10 +6,12 @@ same message.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from fairnn.errors import InvalidValueError
 from fairnn.validation import ConfigModel
 
 
@@ -41,6 +43,19 @@ class TrainConfig(ConfigModel, what="training setting"):
     A ``batch_size`` larger than the training rows is clamped to them (every step sees
     every row), with a warning naming both numbers.
     Non-finite floats (nan, inf) are refused, as in every fairnn settings model.
+
+    Decisions and imbalanced labels (binary tasks):
+
+    * ``threshold`` is the decision threshold the trained model keeps: decisions are
+      ``ŷ = 1[p > threshold]`` (0.5 by default), in every label metric of the run (train,
+      val and test), in validation selection by a label metric (``select="dp_gap"``) and in
+      the saved model, whose ``predict`` uses it. It must lie in (0, 1).
+    * ``class_weight`` weighs the positive class in the primary loss, as BCE's
+      ``pos_weight`` (each positive row's loss counts that many times a negative row's):
+      ``"balanced"`` sets it to (weighted) negatives / positives of the rows the model
+      trains on, a number > 0 sets it directly, ``None`` (default) leaves the loss
+      unweighted. The validation loss uses the same weight. The value used is recorded in
+      the model file (``training.pos_weight``). Pre-processing sample weights still apply.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -64,6 +79,53 @@ class TrainConfig(ConfigModel, what="training setting"):
     device: str = "cpu"
     progress: bool = True
     eval_batch_size: int = Field(65536, ge=1)
+    threshold: float = 0.5
+    class_weight: Literal["balanced"] | float | None = None
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, v: float) -> float:
+        if not 0 < v < 1:
+            raise ValueError(
+                "threshold must be in (0, 1) (decisions are 1[p > threshold]; 0.5 by "
+                "default); pass e.g. --threshold 0.3"
+            )
+        return v
+
+    @field_validator("class_weight", mode="before")
+    @classmethod
+    def _class_weight(cls, v: object) -> object:
+        if v is None or v == "balanced":
+            return v
+        number: float | None = None
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            number = float(v)
+        elif isinstance(v, str):  # a number given as text on a command line or in a file
+            with contextlib.suppress(ValueError):
+                number = float(v)
+        if number is not None and 0 < number < float("inf"):
+            return number
+        raise ValueError(
+            "class_weight must be 'balanced' or a number > 0 (the positive class's weight "
+            "relative to the negative class's); pass --class-weight balanced or e.g. "
+            "--class-weight 5"
+        )
+
+    def pos_weight(self, positives: float, negatives: float) -> float | None:
+        """The positive class's loss weight for training rows with these (weighted) class
+        counts: ``negatives / positives`` when ``class_weight="balanced"``, the number
+        given, or None (no class weight). A class absent from the rows refuses "balanced"."""
+        if self.class_weight is None:
+            return None
+        if self.class_weight != "balanced":
+            return float(self.class_weight)
+        if positives <= 0 or negatives <= 0:
+            raise InvalidValueError(
+                f"class_weight='balanced' needs both labels in the training rows (found "
+                f"{positives:g} positive and {negatives:g} negative); pass a number or drop "
+                "--class-weight"
+            )
+        return negatives / positives
 
     @field_validator("device")
     @classmethod

@@ -59,15 +59,24 @@ class TrainResult:
     best_epoch: int
     select: str
     time_s: float
+    #: the positive class's loss weight used (``TrainConfig.class_weight``), or None
+    pos_weight: float | None = None
 
 
 def primary_loss(
-    logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None, task: str
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    w: torch.Tensor | None,
+    task: str,
+    pos_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """BCE on logits (binary), cross-entropy on ``(n, C)`` logits (multiclass; ``y`` holds
-    class ids) or squared error (regression), weighted mean over rows."""
+    """BCE on logits (binary; ``pos_weight`` weighs the positive class, as torch's), cross-
+    entropy on ``(n, C)`` logits (multiclass; ``y`` holds class ids) or squared error
+    (regression), weighted mean over rows."""
     if task == "binary":
-        per_row = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+        per_row = nn.functional.binary_cross_entropy_with_logits(
+            logits, y, reduction="none", pos_weight=pos_weight
+        )
     elif task == "multiclass":
         per_row = nn.functional.cross_entropy(logits, y.long(), reduction="none")
     else:
@@ -127,6 +136,22 @@ def _forward(
     return Forward(logits[:n], hidden, out)
 
 
+def class_pos_weight(train: TabularData, config: TrainConfig) -> torch.Tensor | None:
+    """``config.class_weight`` as BCE's ``pos_weight`` for ``train`` (its sample weights
+    count), on ``train``'s device; None without a class weight."""
+    if config.class_weight is None:
+        return None
+    if train.task != "binary":
+        raise ConfigError(
+            f"class_weight weighs the positive class of a binary label; this task is "
+            f"{train.task}: drop --class-weight"
+        )
+    w = train.sample_weight if train.sample_weight is not None else torch.ones_like(train.y)
+    positives = float((w * train.y).sum())
+    value = config.pos_weight(positives, float(w.sum()) - positives)
+    return None if value is None else torch.tensor(value, device=train.y.device)
+
+
 def make_sampler(data: TabularData, config: TrainConfig, gen: torch.Generator) -> Sampler:
     if config.sampler == "random":
         if config.batch_size > len(data):
@@ -148,11 +173,16 @@ class _Selector:
     """Tracks the best epoch under a selection rule on the validation split."""
 
     def __init__(
-        self, rule: str | Callable[..., float], val: TabularData | None, config: TrainConfig
+        self,
+        rule: str | Callable[..., float],
+        val: TabularData | None,
+        config: TrainConfig,
+        pos_weight: torch.Tensor | None = None,
     ):
         from fairnn.metrics import METRICS
 
         self.val, self.config = val, config
+        self.pos_weight = pos_weight  # the training loss's class weight, for the val loss
         self.name = rule if isinstance(rule, str) else getattr(rule, "__name__", "custom")
         self.fn = rule if callable(rule) else None
         self.higher_better = False
@@ -193,7 +223,8 @@ class _Selector:
             # images and texts: smaller chunks (activations, and lazily read image files)
             size = self.config.eval_batch_size if self.val.X.ndim == 2 else 256
             logits = predict_logits(model, self.val.X, min(self.config.eval_batch_size, size))
-        out = {"val_loss": float(primary_loss(logits, self.val.y, None, self.val.task))}
+        loss = primary_loss(logits, self.val.y, None, self.val.task, self.pos_weight)
+        out = {"val_loss": float(loss)}
         if self.name in ("last", "loss"):
             return out
         scores = scores_from_logits(logits, self.val.task).cpu().numpy()
@@ -208,6 +239,7 @@ class _Selector:
                 sensitive_features=self.val.group_labels(),
                 metrics=[self.name],
                 task=self.val.task,
+                threshold=self.config.threshold,
             )
             out[f"val_{self.name}"] = float(vals[self.name])
         return out
@@ -258,6 +290,7 @@ def fit(
     train_d = train.to(device)
     val_d = val.to(device) if val is not None else None
     sampler = sampler or make_sampler(train_d, config, gen)
+    pos_weight = class_pos_weight(train_d, config)
 
     groups: list[dict[str, Any]] | None = None
     for p in plugins:
@@ -284,7 +317,8 @@ def fit(
     for p in plugins:
         p.setup(state)
     needs_hidden = any(p.needs_hidden for p in plugins)
-    selector = _Selector(select if select is not None else config.select, val_d, config)
+    rule = select if select is not None else config.select
+    selector = _Selector(rule, val_d, config, pos_weight)
     history: list[dict[str, float]] = []
     show = config.progress and sys.stderr.isatty()
     t0 = time.perf_counter()
@@ -305,7 +339,7 @@ def fit(
                 extra.update(p.extra_rows(batch, state))
             fwd = _forward(step_model, batch.X, X_steps, extra, needs_hidden)
             state.batch, state.forward = batch, fwd
-            loss = primary_loss(fwd.logits, batch.y, batch.w, train_d.task)
+            loss = primary_loss(fwd.logits, batch.y, batch.w, train_d.task, pos_weight)
             for p in plugins:
                 loss = p.transform_primary(loss, state)
             state.terms = {"primary": loss.detach()}
@@ -350,4 +384,6 @@ def fit(
     if selector.best_state is not None:
         model.load_state_dict(selector.best_state)
     model.eval()
-    return TrainResult(model, history, selector.best_epoch, selector.name, time.perf_counter() - t0)
+    elapsed = time.perf_counter() - t0
+    weight = None if pos_weight is None else float(pos_weight)
+    return TrainResult(model, history, selector.best_epoch, selector.name, elapsed, weight)
