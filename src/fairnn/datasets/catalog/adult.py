@@ -85,20 +85,8 @@ SPEC = register_dataset(
         positive_label=">50K",
         sensitive=("sex",),
         sensitive_options=("sex", "race"),
-        features=(
-            "age",
-            "workclass",
-            "education-num",
-            "marital-status",
-            "occupation",
-            "relationship",
-            "race",
-            "sex",
-            "capital-gain",
-            "capital-loss",
-            "hours-per-week",
-            "native-country",
-        ),
+        # every column but the survey weight, education (education-num codes it) and the label
+        features=tuple(c for c in ADULT_COLUMNS if c not in ("fnlwgt", "education", "income")),
         categorical=(
             "workclass",
             "marital-status",
