@@ -10,6 +10,16 @@ command's JSON output (the last stdout line, or the whole stdout for ``results -
 json``) is recorded with fields that measure time or name temporary paths removed. Training
 is deterministic for a fixed seed on one machine and thread count, not across CPUs (see
 tests/effects.py), so a golden file is compared on the machine that recorded it.
+
+``benchmarks/golden/current.json`` was recorded before issue 17's restructuring (commit
+92d3181) and re-recorded on 2026-12-04 at d9d36bb, on the same machine. Against the first
+recording, every difference then was intended: keys added by issue 18 (``selection_rate``
+in each split's metrics, ``degenerate``, ``decision``, the certificate's ``witness_raw``,
+a local summary's ``unverified`` count; 112 in all) and the global certificate of the 1×8
+net (32 values), which issue 19's soundness work changed: the padded bounds
+(δ upper 0.0239478 -> 0.0239479), a larger MILP (418 -> 446 columns: the conditioned
+encoding) and a witness 0.15 % lower (within the 0.5 % target gap). No metric, run id or
+other output moved.
 """
 
 from __future__ import annotations
