@@ -94,7 +94,13 @@ class Certificate:
             f"  δ upper (proven): {self.delta_upper:.6g}\n"
             f"  δ lower (real network at the witness): {self.delta_lower:.6g}{w}\n"
             f"  status {self.status}, gap {100 * self.gap:.3g}%, {self.time_s:.2f}s, "
-            f"solver {self.solver}" + self._why()
+            f"solver {self.solver}"
+            + (
+                " (stopped by Ctrl-C: the bound proven so far)"
+                if self.details.get("interrupted")
+                else ""
+            )
+            + self._why()
         )
 
     def _why(self) -> str:

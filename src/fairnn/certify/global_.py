@@ -18,6 +18,7 @@ stands after a refuted claim, the propagated bound is reported with status
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,7 +34,8 @@ from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet
 from fairnn.certify.ops import Activation, SShaped, activation
 from fairnn.certify.problem import prepare
-from fairnn.certify.solvers import SolveResult
+from fairnn.certify.progress import anytime
+from fairnn.certify.solvers import SolveResult, SolveWatch
 from fairnn.certify.verify import checked_solve
 from fairnn.certify.witness import BestPair, feasible, repair_pair
 from fairnn.datasets.core import TabularData
@@ -122,6 +124,7 @@ def _solve_rounds(
     best: BestPair,
     upper: float,
     t0: float,
+    stop: threading.Event,
 ) -> _Rounds:
     """Solve, check the claim (:func:`.verify.checked_solve`), take the incumbent as a
     witness, refine the head grid around it, repeat while the gap is above ``target_gap``,
@@ -136,7 +139,7 @@ def _solve_rounds(
     # the first solve always runs: on a loaded machine the bound tightening and the pair
     # search can use up a short limit, and a certificate without a single solve is no use
     first_floor = min(max(0.1 * cfg.time_limit, 1.0), cfg.time_limit)
-    while True:
+    while not (stop.is_set() and out.count):  # Ctrl-C: finish with what is proven
         remaining = deadline - time.perf_counter() - 0.3  # room to finish
         if out.count == 0 and remaining < first_floor:
             remaining = first_floor
@@ -259,6 +262,26 @@ def certify_global(
     """
     t0 = time.perf_counter()
     cfg = CertifyConfig.of(config, settings).resolve("global")
+    shown: dict[str, Any] = {"scale": 1.0, "best": None}
+
+    def describe(bound: float, incumbent: float) -> str:
+        best = shown["best"]
+        lower = 0.0 if best is None else best.value
+        return f"solver bound {shown['scale'] * bound:.6g}, witness {lower:.6g} (Ctrl-C: stop)"
+
+    with anytime(cfg.progress, describe) as watch:
+        return _certify(model, features, cfg, data, t0, watch, shown)
+
+
+def _certify(
+    model: Any,
+    features: Any,
+    cfg: CertifyConfig,
+    data: TabularData | None,
+    t0: float,
+    watch: SolveWatch,
+    shown: dict[str, Any],
+) -> Certificate:
     net, domain, met = prepare(
         model,
         features,
@@ -278,6 +301,7 @@ def certify_global(
         # at most half of the time on LP-tightening neuron bounds, the rest for the MILP
         opts = replace(opts, bounds_time_limit=0.5 * cfg.time_limit)
     best = _incumbent(net, domain, met, cfg, data)
+    shown.update(scale=scale, best=best)
     t_attack = time.perf_counter() - t0
     if isinstance(head, SShaped) and best.pair is not None and best.value > 0:
         # a fine head grid around the incumbent's logits from the start
@@ -288,7 +312,7 @@ def certify_global(
     relax = scale * enc.relaxation_bound()  # padded: a bound leaving propagation
     # the propagated bound is fairnn's (relational bounds); the published encoding has none
     upper = relax if cfg.use_propagated_bound else math.inf
-    rounds = _solve_rounds(enc, opts, cfg, (net, domain, met), best, upper, t0)
+    rounds = _solve_rounds(enc, opts, cfg, (net, domain, met), best, upper, t0, watch.stop)
     if cfg.attack and best.pair is not None and best.value > 0:
         # the witness (often a solver's incumbent, stopped within its gap) polished
         polished = polish_pair(
@@ -341,6 +365,7 @@ def certify_global(
             "dz_bounds": None if enc.dz_bounds is None else list(enc.dz_bounds),
             "bounds": opts.bounds,
             "M": opts.M,
+            **({"interrupted": True} if watch.stop.is_set() else {}),
             **({"reason": reason} if reason else {}),
             **({"refuted": rounds.refuted} if rounds.refuted else {}),
             **({"cross_checked": rounds.cross_checked} if rounds.cross_checked else {}),

@@ -32,10 +32,13 @@ import math
 import os
 import re
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -107,6 +110,44 @@ def highs_model(model: MilpModel, *, relax: bool = False, maximize: bool = True)
 
 
 _SCHEDULER: list[int | None] = []  # the thread count HiGHS's global scheduler was set up with
+
+
+@dataclass
+class SolveWatch:
+    """A running certificate's view into its solves (HiGHS: its MIP callback).
+
+    ``on_bound(dual_bound, incumbent)`` receives HiGHS's current bounds, in the solved
+    model's sense and scale, at most every ``every`` seconds (for display only: nothing
+    read here is a certificate); setting ``stop`` (Ctrl-C) interrupts the solve, which then
+    returns its anytime bound as at a time limit. CBC runs without a watch."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    on_bound: Callable[[float, float], None] | None = None
+    every: float = 0.5
+    _last: float = -math.inf
+
+    def poll(self, event: Any) -> None:
+        now = time.perf_counter()
+        if self.on_bound is not None and now - self._last >= self.every:
+            self._last = now
+            out = event.data_out
+            self.on_bound(float(out.mip_dual_bound), float(out.mip_primal_bound))
+        if self.stop.is_set():
+            event.interrupt()
+
+
+#: the watches of the certificates running now (innermost last)
+_WATCHES: list[SolveWatch] = []
+
+
+@contextmanager
+def watching(watch: SolveWatch) -> Iterator[SolveWatch]:
+    """Let ``watch`` see (and stop) every HiGHS solve inside the block."""
+    _WATCHES.append(watch)
+    try:
+        yield watch
+    finally:
+        _WATCHES.remove(watch)
 
 
 _BANNER: list[bool] = []  # whether HiGHS has printed its once-per-process banner
@@ -189,6 +230,8 @@ def _solve_highs(model, time_limit, mip_rel_gap, start, threads, seed, verbose) 
         sol.col_value = np.asarray(start, dtype=np.float64)
         sol.value_valid = True
         h.setSolution(sol)
+    if _WATCHES and model.integer.any():
+        h.cbMipInterrupt.subscribe(_WATCHES[-1].poll)
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
