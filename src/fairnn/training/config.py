@@ -34,6 +34,15 @@ class TrainConfig(ConfigModel, what="training setting"):
     code), ``flood_level`` (flooding, Ishida et al. 2020: the primary loss L becomes
     |L − b| + b) and early stopping (``select`` on validation, with ``patience``).
 
+    Certifiable training (for :mod:`fairnn.certify`, with any in-processing method):
+    ``l1`` adds λ·Σ|W| over the weight matrices (sparser nets have fewer unstable
+    neurons and smaller MILPs); ``relu_stability`` adds λ·mean(−tanh(1 + l·u)) over the
+    hidden neurons, ``[l, u]`` each pre-activation's interval bounds over the ℓ∞ ball of
+    radius ``stability_eps`` (model-input units) around each training row: Xiao et al.,
+    "Training for Faster Adversarial Robustness Verification via Inducing ReLU
+    Stability", ICLR 2019, §3.3. It pushes neurons to one side of 0 near the data, so
+    the MILP needs fewer binaries. Both need a :class:`~fairnn.nn.MLP`.
+
     ``lr_decay_every`` (steps) with ``lr_decay`` multiplies the main optimizer's
     learning rate by ``lr_decay`` every that many steps (a step schedule,
     ``torch.optim.lr_scheduler.StepLR``; the MinDiff paper's ×0.1 every 10k steps).
@@ -67,6 +76,9 @@ class TrainConfig(ConfigModel, what="training setting"):
     lr_decay_every: int | None = Field(None, ge=1)
     weight_decay: float = Field(0.0, ge=0)
     flood_level: float | None = Field(None, ge=0)
+    l1: float = Field(0.0, ge=0)
+    relu_stability: float = Field(0.0, ge=0)
+    stability_eps: float = Field(0.05, gt=0)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     momentum: float = Field(0.0, ge=0, lt=1)
     steps_per_epoch: int | None = Field(None, ge=1)

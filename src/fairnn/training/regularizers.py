@@ -19,6 +19,7 @@ in-processing method (``gapreg``, ``adversarial``, ``mindiff``, …):
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,9 +42,53 @@ class Flooding(Plugin):
         return (loss - self.b).abs() + self.b
 
 
+class CertifiableTraining(Plugin):
+    """L1 on the weights and ReLU stability (Xiao et al., ICLR 2019, §3.2-3.3).
+
+    ``stability``: for every hidden neuron, interval arithmetic over the ℓ∞ ball of radius
+    ``eps`` around each row gives ``[l, u]``; the term ``−tanh(1 + l·u)`` is near −1 when
+    ``l·u > 0`` (the neuron is stable: one side of 0 on the whole ball) and rises toward
+    ``tanh(1)`` as the interval straddles 0. Averaged over rows and neurons.
+    """
+
+    def __init__(self, l1: float, stability: float, eps: float) -> None:
+        self.l1, self.stability, self.eps = float(l1), float(stability), float(eps)
+
+    def setup(self, state: LoopState) -> None:
+        from fairnn.nn.mlp import MLP
+
+        if not isinstance(state.model, MLP):
+            raise ConfigError(
+                f"l1 and relu_stability need fairnn's MLP; this method trains a "
+                f"{type(state.model).__name__}: drop --l1/--relu-stability"
+            )
+
+    def loss_terms(self, batch: Any, fwd: Any, state: LoopState) -> dict[str, torch.Tensor]:
+        model = state.model
+        terms: dict[str, torch.Tensor] = {}
+        if self.l1:
+            weights = [layer.weight for layer in (*model.hidden_layers, model.output)]
+            terms["l1"] = self.l1 * sum(w.abs().sum() for w in weights)
+        if self.stability:
+            mid, rad = batch.X, torch.full_like(batch.X, self.eps)
+            per_layer = []
+            for layer in model.hidden_layers:
+                z_mid = layer(mid)
+                z_rad = rad @ layer.weight.abs().T
+                lo, hi = z_mid - z_rad, z_mid + z_rad
+                per_layer.append(-torch.tanh(1 + lo * hi).mean())
+                lo, hi = model.act(lo), model.act(hi)  # monotone activations
+                mid, rad = (hi + lo) / 2, (hi - lo) / 2
+            terms["relu_stability"] = self.stability * torch.stack(per_layer).mean()
+        return terms
+
+
 def regularizer_plugins(config: TrainConfig) -> list[Plugin]:
     """The plugins :class:`TrainConfig`'s regularizer fields ask for (L2 is the optimizer's)."""
-    return [Flooding(config.flood_level)] if config.flood_level else []
+    out: list[Plugin] = [Flooding(config.flood_level)] if config.flood_level else []
+    if config.l1 or config.relu_stability:
+        out.append(CertifiableTraining(config.l1, config.relu_stability, config.stability_eps))
+    return out
 
 
 def constrained_error(scores: np.ndarray, val: TabularData) -> float:
