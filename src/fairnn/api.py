@@ -22,6 +22,7 @@ file, its architecture spec and the data it takes) where a model directory goes.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from fairnn.api_results import (
     AuditResult,
     CertifyResult,
+    ColumnPreview,
     DatasetInfo,
     DatasetList,
     DemoResult,
@@ -76,6 +78,7 @@ __all__ = [
     "reproductions",
     "results",
     "sweep",
+    "table_info",
     "train",
 ]
 
@@ -98,6 +101,49 @@ def dataset_info(name: str) -> DatasetInfo:
     from fairnn.datasets import dataset_info as info_of
 
     return DatasetInfo(info_of(name))
+
+
+def table_info(
+    data: Paths,
+    *,
+    label: str | None = None,
+    sensitive: str | Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    continuous: Sequence[str] | None = None,
+    drop: Sequence[str] | None = None,
+    sensitive_as_input: bool | None = None,
+    positive_label: Any = None,
+    group_names: Mapping[str, Mapping[Any, str]] | Sequence[str] | None = None,
+) -> ColumnPreview:
+    """How :func:`train` would treat each column of your own table ``data`` (its role,
+    kind, distinct values, one-hot width, and the warnings), before training."""
+    from fairnn.datasets.columns import preview
+    from fairnn.datasets.sources import DataSpec, raw_frame
+
+    spec = DataSpec(
+        dataset=os.fspath(data),
+        label=label,
+        sensitive=sensitive,
+        categorical=categorical,
+        continuous=continuous,
+        drop=drop,
+        sensitive_as_input=sensitive_as_input,
+        positive_label=positive_label,
+        group_names=group_names,
+    )
+    spec.check(exists=True)
+    label, sensitive = spec.table_columns()
+    choices = {k: getattr(spec, k) for k in ("categorical", "continuous", "drop", "group_names")}
+    return ColumnPreview(
+        preview(
+            raw_frame(os.fspath(data)),
+            label=label,
+            sensitive=sensitive,
+            sensitive_as_input=spec.sensitive_as_input,
+            positive_label=spec.positive_label,
+            **choices,
+        )
+    )
 
 
 def methods() -> MethodList:
@@ -136,6 +182,9 @@ def train(
     continuous: Sequence[str] | None = None,
     positive_label: Any = None,
     split_column: str | None = None,
+    drop: Sequence[str] | None = None,
+    sensitive_as_input: bool | None = None,
+    group_names: Mapping[str, Mapping[Any, str]] | Sequence[str] | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
     lr: float | None = None,
@@ -149,6 +198,7 @@ def train(
     threshold: float | None = None,
     class_weight: str | float | None = None,
     fnr_gap: float | None = None,
+    target_gap: float | Mapping[str, Any] | None = None,
     arch: str | None = None,
     width: int | None = None,
     device: str = "cpu",
@@ -166,13 +216,23 @@ def train(
     recipe's protocol. ``threshold`` is the decision threshold the model keeps (0.5 by
     default; every label metric reads it) and ``class_weight`` (``"balanced"`` or the
     positive class's weight) weighs the positive class in the loss
-    (:class:`~fairnn.training.TrainConfig`). ``fnr_gap`` also reports errors under per-group thresholds with
-    |ΔFNR| <= ``fnr_gap`` (the MinDiff paper's evaluation). With ``out`` the model is saved
-    there (an earlier model is replaced only with ``overwrite``).
+    (:class:`~fairnn.training.TrainConfig`). A table's columns: ``drop`` leaves
+    columns out, ``categorical``/``continuous`` force a column's kind, and
+    ``sensitive_as_input`` also feeds the sensitive column(s) to the model (default: not;
+    docs/datasets.md); ``group_names`` (``{"SEX": {1: "male", 2: "female"}}``) names the
+    groups in audits and reports. ``fnr_gap`` also reports errors under per-group thresholds with
+    |ΔFNR| <= ``fnr_gap`` (the MinDiff paper's evaluation). ``target_gap`` (a gap, or
+    ``{"target": 0.02, "budget": 6, "grid": 3, "lo": ..., "hi": ...}``) searches the
+    method's fairness weight on validation for the most accurate non-degenerate model
+    whose gap meets it (:mod:`fairnn.experiments.target_gap`; ``result.run.target_gap``).
+    With ``out`` the model is saved there (an earlier model is replaced only with
+    ``overwrite``).
     """
+    from fairnn.datasets.columns import parse_group_names
     from fairnn.datasets.sources import data_fields
-    from fairnn.experiments import RunSpec, run_spec
+    from fairnn.experiments import RunSpec
     from fairnn.experiments.run import resolve_mode
+    from fairnn.experiments.target_gap import run_spec_or_search
 
     mode, params = resolve_mode(method, mode, dict(params or {}))
     overrides = {
@@ -207,11 +267,15 @@ def train(
         categorical=list(categorical) if categorical else None,
         continuous=list(continuous) if continuous else None,
         positive_label=positive_label,
+        drop=list(drop) if drop else None,
+        sensitive_as_input=sensitive_as_input,
+        group_names=parse_group_names(group_names),
         train=overrides,
         architecture=architecture,
         constraint={"gap": "fnr", "gamma": fnr_gap} if fnr_gap is not None else None,
+        target_gap=target_gap,
     )
-    run = run_spec(
+    run = run_spec_or_search(
         spec, out=out, runtime={"device": device, "progress": progress}, overwrite=overwrite
     )
     return TrainResult(run)

@@ -114,6 +114,31 @@ class DatasetInfo(Result):
 
 
 @dataclass
+class ColumnPreview(Result):
+    """How training would treat each column of your own table (``fairnn datasets info``)."""
+
+    preview: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(self.preview)
+
+    def to_text(self) -> str:
+        p = self.preview
+        lines = [f"{'column':<20} {'role':<16} {'kind':<12} {'distinct':>8} {'width':>5}"]
+        for c in p["columns"]:
+            lines.append(
+                f"{c['column']:<20} {c['role']:<16} {c['kind'] or '-':<12} "
+                f"{c['distinct']:>8} {c['width']:>5}"
+            )
+        lines.append(
+            f"{p['rows']} rows, {p['inputs']} model inputs; positive label "
+            f"{p['positive_label']!r}; groups: {', '.join(map(str, p['groups']))}"
+        )
+        lines += [f"warning: {w}" for w in p["warnings"]]
+        return "\n".join(lines)
+
+
+@dataclass
 class MethodList(Result):
     """The registered methods: name, stage, aliases, parameter defaults and paper."""
 
@@ -218,6 +243,10 @@ class TrainResult(Result):
             *decision_lines(run.decision),
             *(f"warning: degenerate model: {why}" for why in run.degenerate.values()),
         ]
+        if run.target_gap is not None:
+            from fairnn.experiments.target_gap import target_gap_lines
+
+            lines += target_gap_lines(run.target_gap)
         if run.model_path:
             lines.append(f"model saved to {run.model_path}")
         return "\n".join(lines)

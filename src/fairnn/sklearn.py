@@ -17,6 +17,10 @@ and ``FairClassifier(...).set_fit_request(sensitive_features=True)``). Only
 ``X`` is used as it is (numbers; a DataFrame's column names are kept in
 ``feature_names_in_``); scale it in the pipeline (``StandardScaler``), as for
 scikit-learn's ``MLPClassifier``. Labels may be any two values (``classes_``).
+
+Fairness-aware scorers for ``GridSearchCV``/``cross_validate`` (a gap as a loss, a
+utility subject to a maximum gap) live in :mod:`fairnn.sklearn_scorers` and are
+re-exported here: :func:`gap_scorer`, :func:`constrained_scorer`.
 """
 
 from __future__ import annotations
@@ -41,10 +45,18 @@ from fairnn.datasets.splits import stratified_indices
 from fairnn.defaults import BASELINE_METHOD
 from fairnn.errors import ConfigError, FairnnError, InvalidValueError
 from fairnn.methods import FittedModel, get_method
+from fairnn.sklearn_scorers import FairScorer, constrained_scorer, gap_scorer
 from fairnn.training.config import TrainConfig
 from fairnn.validation import check_number
 
-__all__ = ["FairClassifier", "InvalidTypeError", "NotFittedError"]
+__all__ = [
+    "FairClassifier",
+    "FairScorer",
+    "InvalidTypeError",
+    "NotFittedError",
+    "constrained_scorer",
+    "gap_scorer",
+]
 
 
 class NotFittedError(FairnnError, sklearn.exceptions.NotFittedError):

@@ -126,6 +126,27 @@ ModelDirArg = Annotated[
 ]
 SeedOpt = Annotated[int, typer.Option(help="--model-file: seed of the split.")]
 
+# your own table's column choices (train, datasets info; docs/datasets.md)
+DropOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Own data: leave this column out of the inputs (COL[,COL]; repeat)."),
+]
+SensitiveAsInputOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--sensitive-as-input/--no-sensitive-as-input",
+        help="Own data: also feed the sensitive column(s) to the model (default: no).",
+    ),
+]
+GroupNamesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--group-names",
+        help="Own data: names of a sensitive column's groups, e.g. SEX=1:male,2:female; "
+        "repeat per column.",
+    ),
+]
+
 # your own split: three tables, or one (--data) with a column naming each row's split
 TrainFileOpt = Annotated[
     str | None,

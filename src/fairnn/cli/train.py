@@ -12,9 +12,12 @@ from fairnn.cli.app import app
 from fairnn.cli.options import (
     EXTRA_ARGS,
     DeviceOpt,
+    DropOpt,
+    GroupNamesOpt,
     JsonOpt,
     OverwriteOpt,
     QuietOpt,
+    SensitiveAsInputOpt,
     SplitColumnOpt,
     TestFileOpt,
     TrainFileOpt,
@@ -66,10 +69,12 @@ def train(
         list[str] | None, typer.Option(help="Sensitive column(s); repeat for intersections.")
     ] = None,
     categorical: Annotated[
-        list[str] | None, typer.Option(help="Own data: treat this column as categorical (repeat).")
+        list[str] | None,
+        typer.Option(help="Own data: treat this column as categorical (COL[,COL]; repeat)."),
     ] = None,
     continuous: Annotated[
-        list[str] | None, typer.Option(help="Own data: treat this column as continuous (repeat).")
+        list[str] | None,
+        typer.Option(help="Own data: treat this column as continuous (COL[,COL]; repeat)."),
     ] = None,
     positive_label: Annotated[
         str | None,
@@ -79,6 +84,9 @@ def train(
             help="Own data: the label value that counts as positive.",
         ),
     ] = None,
+    drop: DropOpt = None,
+    sensitive_as_input: SensitiveAsInputOpt = None,
+    group_names: GroupNamesOpt = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs.")] = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", "--batch_size", help="Batch size.")
@@ -149,6 +157,21 @@ def train(
             "|ΔFNR| <= this (the MinDiff paper's evaluation).",
         ),
     ] = None,
+    target_gap: Annotated[
+        float | None,
+        typer.Option(
+            "--target-gap",
+            "--target_gap",
+            help="Search the method's fairness weight (e.g. gapreg's lam) on val for the most "
+            "accurate non-degenerate model whose gap is at most this.",
+        ),
+    ] = None,
+    target_budget: Annotated[
+        int,
+        typer.Option(
+            "--target-budget", "--target_budget", help="With --target-gap: the most fits."
+        ),
+    ] = 6,
     arch: Annotated[
         str | None,
         typer.Option(
@@ -189,6 +212,9 @@ def train(
         categorical=categorical,
         continuous=continuous,
         positive_label=optional_scalar(positive_label),
+        drop=drop,
+        sensitive_as_input=sensitive_as_input,
+        group_names=group_names,
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
@@ -202,6 +228,7 @@ def train(
         threshold=threshold,
         class_weight=optional_scalar(class_weight),
         fnr_gap=fnr_gap,
+        target_gap=None if target_gap is None else {"target": target_gap, "budget": target_budget},
         arch=arch,
         width=width,
         device=device,

@@ -316,6 +316,7 @@ def from_frame(
     name: str = "frame",
     source: str | None = None,
     indices: tuple[Sequence[int], Sequence[int], Sequence[int]] | None = None,
+    group_names: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> Splits:
     """Bring your own data: split and preprocess a DataFrame like a registered dataset.
 
@@ -334,6 +335,8 @@ def from_frame(
     path the frame was read from) is recorded as ``info['source']`` so that a saved
     model can say which data it was trained on. ``indices`` (train, val, test row
     positions) is the user's own split, used as it is instead of the seed's.
+    ``group_names`` (``{"SEX": {1: "male", 2: "female"}}``) names the groups in place
+    of their raw values.
     """
     if not isinstance(df, pd.DataFrame):
         raise DatasetError(f"from_frame needs a pandas DataFrame, got {type(df).__name__}")
@@ -349,6 +352,7 @@ def from_frame(
         include_sensitive=include_sensitive,
         scaling=scaling,
         max_categories=max_categories,
+        group_names=group_names,
     )
     used = pre.input_columns(df)
     dropped = 0

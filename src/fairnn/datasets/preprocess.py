@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -60,6 +60,10 @@ DEFAULT_MAX_CATEGORIES = 10
 
 #: A sensitive column may have at most this many distinct values (groups).
 MAX_GROUPS = 50
+
+#: An integer column with more distinct codes than this, treated as continuous by the
+#: automatic detection, gets a warning: its codes may be categories (occupation, birthplace).
+MANY_CODES = 50
 
 _TRUE_WORDS = {"yes": "no", "true": "false", "y": "n", "positive": "negative"}
 
@@ -314,6 +318,7 @@ class Preprocessor:
         flag_sensitive: Sequence[str] = (),
         scaling: Scaling = "standard",
         max_categories: int = DEFAULT_MAX_CATEGORIES,
+        group_names: Mapping[str, Mapping[Any, str]] | None = None,
     ) -> None:
         if isinstance(sensitive, str):
             sensitive = [sensitive]
@@ -342,6 +347,16 @@ class Preprocessor:
         self.flag_sensitive = [str(c) for c in flag_sensitive]
         self.scaling: Scaling = scaling
         self.max_categories = int(max_categories)
+        self.group_names = {
+            str(a): {_label_text(v): str(n) for v, n in names.items()}
+            for a, names in (group_names or {}).items()
+        }
+        unknown = sorted(set(self.group_names) - set(self.sensitive))
+        if unknown:
+            raise ConfigError(
+                f"group names are given for {unknown}, which are not sensitive columns "
+                f"({self.sensitive}); name groups of a sensitive column, e.g. SEX=1:male,2:female"
+            )
         # fitted state
         self.columns: list[ColumnState] = []
         self.label_value_type: ValueType = "number"
@@ -352,6 +367,9 @@ class Preprocessor:
         self.group_labels: list[str] = []
         self.schema_fitted = False
         self.stats_fitted = False
+        #: the constant feature columns :meth:`fit_schema` dropped, and what it warned
+        self.constant: list[str] = []
+        self.warnings: list[str] = []
 
     # -- columns -----------------------------------------------------------
 
@@ -432,11 +450,12 @@ class Preprocessor:
         constant = []
         if self.requested_features is None:
             constant = [c for c in cols if frame[c].nunique(dropna=False) <= 1]
+        self.constant = constant
+        self.warnings = []
         if constant:
-            log.warning(
-                "dropping %d constant feature column(s), which carry no information: %s",
-                len(constant),
-                ", ".join(_describe_constant(frame[c]) for c in constant),
+            self._warn(
+                f"dropping {len(constant)} constant feature column(s), which carry no "
+                f"information: {', '.join(_describe_constant(frame[c]) for c in constant)}"
             )
             cols = [c for c in cols if c not in constant]
         if not cols:
@@ -454,6 +473,12 @@ class Preprocessor:
                 raise_nonfinite(c, n_nan, n_inf)
             kind = self._detect(s)
             vtype = _value_type(s)
+            n_codes = s.nunique(dropna=True) if kind == "integer" else 0
+            if n_codes > MANY_CODES and c not in self.continuous:
+                self._warn(
+                    f"{c} has {n_codes} integer codes, treated as continuous; if they are "
+                    f"categories, pass --categorical {c} (categorical=[{c!r}] in Python)"
+                )
             if vtype == "str" and kind in ("binary", "categorical"):
                 _warn_if_numbers_in_text(s, self.max_categories)
             st = ColumnState(name=c, kind=kind, value_type=vtype, sensitive=c in flagged)
@@ -465,6 +490,11 @@ class Preprocessor:
         self._fit_groups(frame)
         self.schema_fitted = True
         return self
+
+    def _warn(self, message: str) -> None:
+        """Log ``message`` and keep it in :attr:`warnings` (``fairnn datasets info`` shows them)."""
+        log.warning("%s", message)
+        self.warnings.append(message)
 
     def _fit_label(self, frame: pd.DataFrame) -> None:
         s = frame[self.label]
@@ -562,8 +592,15 @@ class Preprocessor:
         self.group_values = values
         self.group_combos = combos
         self.group_labels = [
-            " & ".join(_label_text(values[a][i]) for a, i in enumerate(combo)) for combo in combos
+            " & ".join(self._group_name(a, values[a][i]) for a, i in enumerate(combo))
+            for combo in combos
         ]
+
+    def _group_name(self, attribute: int, value: Any) -> str:
+        """The display name of ``value`` of the ``attribute``-th sensitive column: its
+        ``group_names`` entry, else the value itself."""
+        text = _label_text(value)
+        return self.group_names.get(self.sensitive[attribute], {}).get(text, text)
 
     def fit_stats(self, train: pd.DataFrame) -> Preprocessor:
         """Means/standard deviations (or min/max) and feature bounds from the train rows only."""

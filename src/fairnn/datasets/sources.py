@@ -50,6 +50,12 @@ from fairnn.datasets.api import (
     read_table,
 )
 from fairnn.datasets.arrays import numeric_splits, table_as_numeric, tabular_from_arrays
+from fairnn.datasets.columns import (
+    COLUMN_CHOICES,
+    drop_columns,
+    parse_group_names,
+    split_columns,
+)
 from fairnn.datasets.core import Splits, TabularData
 from fairnn.datasets.own_split import (
     OWN_SPLIT_FIELDS,
@@ -130,6 +136,13 @@ class DataSpec(ConfigModel, what="data setting"):
     )
     categorical: list[str] | None = Field(None, description="a table: columns forced categorical")
     continuous: list[str] | None = Field(None, description="a table: columns forced continuous")
+    drop: list[str] | None = Field(None, description="a table: columns left out of the inputs")
+    sensitive_as_input: bool | None = Field(
+        None, description="a table: the sensitive column(s) are also model inputs (default no)"
+    )
+    group_names: dict[str, dict[str, str]] | None = Field(
+        None, description="a table: display names of groups, {column: {value: name}}"
+    )
     features: list[str] | None = Field(
         None, description=f"a {NUMERIC} table: the input columns, in the model's order"
     )
@@ -157,10 +170,21 @@ class DataSpec(ConfigModel, what="data setting"):
         """Whether the user brought their own split (three files, or a split column)."""
         return any(v is not None for v in (self.split_column, self.val_file, self.test_file))
 
-    @field_validator("sensitive", "features", "categorical", "continuous", mode="before")
+    @field_validator("sensitive", "features", mode="before")
     @classmethod
     def _one_column(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("group_names", mode="before")
+    @classmethod
+    def _group_names(cls, v: Any) -> Any:
+        return parse_group_names(v)
+
+    @field_validator("categorical", "continuous", "drop", mode="before")
+    @classmethod
+    def _column_list(cls, v: Any) -> Any:
+        """``"a,b"`` or ``["a,b", "c"]``: the columns a, b (and c)."""
+        return split_columns(v)
 
     @property
     def is_table(self) -> bool:
@@ -197,7 +221,18 @@ class DataSpec(ConfigModel, what="data setting"):
                 f"dataset {self.dataset!r} {what}; give a CSV or parquet file or a registered "
                 "dataset name (fairnn datasets)"
             )
-        self.table_columns()
+        label, sensitive = self.table_columns()
+        kept = [c for c in self.drop or () if c in (label, *sensitive, self.split_column)]
+        if kept:
+            raise ConfigError(
+                f"--drop {kept} names the label, a sensitive or the split column; drop only "
+                "input columns (--no-sensitive-as-input keeps sensitive ones out of the inputs)"
+            )
+        if self.recipe == NUMERIC and self.group_names is not None:
+            raise ConfigError(
+                f"--group-names applies to a preprocessed table, not to recipe {NUMERIC!r} "
+                "(a model's own inputs): drop it"
+            )
 
     def _check_own_split(self, exists: bool) -> None:
         if not self.is_table:
@@ -241,7 +276,16 @@ class DataSpec(ConfigModel, what="data setting"):
         image_or_text = get_spec(str(self.dataset)).loader is not None  # --label: the target
         given = [
             f"--{name.replace('_', '-')}"
-            for name in ("label", "positive_label", "categorical", "continuous", "features")
+            for name in (
+                "label",
+                "positive_label",
+                "categorical",
+                "continuous",
+                "features",
+                "drop",
+                "sensitive_as_input",
+                "group_names",
+            )
             if getattr(self, name) is not None and not (name == "label" and image_or_text)
         ]
         if given:
@@ -254,13 +298,17 @@ class DataSpec(ConfigModel, what="data setting"):
 
     def numeric_rows(self, frame: pd.DataFrame, name: str) -> TabularData:
         """Every row of ``frame`` as a :data:`NUMERIC` table: the ``features`` columns
-        (default all but the label and sensitive ones) as the model's inputs, unsplit."""
+        (default all but the label and sensitive ones; with ``sensitive_as_input`` all
+        but the label) as the model's inputs, unsplit."""
         label, sensitive = self.table_columns()
+        features = self.features
+        if features is None and self.sensitive_as_input:
+            features = [str(c) for c in frame.columns if c != label]
         return table_as_numeric(
             frame,
             label=label,
             sensitive=sensitive,
-            features=self.features,
+            features=features,
             positive_label=self.positive_label,
             name=name,
         )
@@ -275,8 +323,8 @@ class DataSpec(ConfigModel, what="data setting"):
         unused = ("categorical", "continuous") if self.recipe == NUMERIC else ("features",)
         out: dict[str, Any] = {"source": self.dataset}
         for name in type(self).model_fields:
-            if name in OWN_SPLIT_FIELDS and getattr(self, name) is None:
-                continue  # a seeded split: the record stays as it was before own splits
+            if name in (*OWN_SPLIT_FIELDS, *COLUMN_CHOICES) and getattr(self, name) is None:
+                continue  # unset: the record stays as it was before these fields
             if name != "dataset" and name not in unused:
                 value = getattr(self, name)
                 out[name] = list(value) if isinstance(value, list) else value
@@ -431,16 +479,18 @@ def _resolve_spec(
     if not spec.own_split and frames is None:  # split by the seed
         if frame is None:
             frame = read_table(str(spec.dataset))
+        frame = drop_columns(frame, spec.drop)
         if spec.recipe == NUMERIC:
             data = spec.numeric_rows(frame, name)
             return numeric_splits(data, seed=spec.seed, info=spec.record())
         return _from_table(spec, frame, label, sensitive, name)
     own = own_split_rows(spec, frame=frame, frames=frames)
+    rows = drop_columns(own.frame, spec.drop)
     if spec.recipe == NUMERIC:
-        data = spec.numeric_rows(own.frame, name)
+        data = spec.numeric_rows(rows, name)
         splits = numeric_splits(data, indices=own.indices, info=spec.record())
     else:
-        splits = _from_table(spec, own.frame, label, sensitive, name, indices=own.indices)
+        splits = _from_table(spec, rows, label, sensitive, name, indices=own.indices)
     splits.info.update(own.info)
     check_groups(splits, own.where)
     return splits
@@ -463,6 +513,8 @@ def _from_table(
         categorical=spec.categorical,
         continuous=spec.continuous,
         positive_label=spec.positive_label,
+        include_sensitive=bool(spec.sensitive_as_input),
+        group_names=spec.group_names,
         seed=spec.seed,
         name=name,
         source=spec.dataset,

@@ -79,7 +79,7 @@ def execute(
     """Run one spec in this process; never raises for a failing run, returns its outcome."""
     import torch
 
-    from fairnn.experiments.run import run_spec
+    from fairnn.experiments.target_gap import run_spec_or_search
 
     if threads is None:  # on a remote Dask worker: share its machine's cores among its threads
         threads = _dask_worker_threads()
@@ -93,7 +93,7 @@ def execute(
         out = Path(models_dir) / spec.key() if models_dir else None
         if out is not None:
             discard_unrecorded(out)
-        result = run_spec(
+        result = run_spec_or_search(
             spec,
             out=out,
             splits=_worker_splits(spec),

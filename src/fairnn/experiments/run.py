@@ -40,6 +40,8 @@ class RunResult:
     model_path: str | None
     fitted: FittedModel | None = field(default=None, repr=False)
     splits: Splits | None = field(default=None, repr=False)
+    #: the fairness-weight search that chose this run (:mod:`fairnn.experiments.target_gap`)
+    target_gap: dict[str, Any] | None = None
 
     @functools.cached_property
     def decision(self) -> dict[str, Any] | None:
@@ -55,6 +57,7 @@ class RunResult:
         return degenerate_splits(self.metrics)
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"target_gap": self.target_gap} if self.target_gap is not None else {}
         return {
             "run_id": self.run_id,
             "dataset": self.spec.dataset,
@@ -68,6 +71,7 @@ class RunResult:
             "degenerate": bool(self.degenerate),
             "time_s": self.time_s,
             "model_path": self.model_path,
+            **extra,
         }
 
 
@@ -236,6 +240,11 @@ def run_spec(
     With ``out``, the model is saved there (safetensors + JSON sidecar; checked before
     training; an existing model folder is replaced only with ``overwrite``).
     """
+    if spec.target_gap is not None:
+        raise ConfigError(
+            "this spec searches its fairness weight (target_gap): run it with "
+            "fairnn.experiments.target_gap.run_spec_or_search"
+        )
     t0 = time.perf_counter()
     if out is not None:
         check_out(out, overwrite=overwrite)

@@ -11,7 +11,13 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.datasets.sources import DataSpec
@@ -34,6 +40,26 @@ class Constraint(ConfigModel, what="constraint"):
 
     gap: Literal["fnr", "fpr"] = "fnr"
     gamma: float = Field(0.01, ge=0, le=1)
+
+
+class TargetGap(ConfigModel, what="target gap"):
+    """Search the method's fairness weight for a validation gap of at most ``target``
+    (:mod:`fairnn.experiments.target_gap`): a log-grid of ``grid`` weights from ``lo`` to
+    ``hi`` (default: the method's default weight ÷100 to ×10), then bisection, at most
+    ``budget`` fits in all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: float = Field(ge=0, le=2, description="the largest validation gap accepted")
+    budget: int = Field(6, ge=1, le=100, description="the most models fitted")
+    grid: int = Field(3, ge=1, description="weights in the first log-grid")
+    lo: float | None = Field(None, gt=0, description="the smallest weight tried")
+    hi: float | None = Field(None, gt=0, description="the largest weight tried")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        return {"target": v} if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
 class RunSpec(ConfigModel, what="run setting"):
@@ -67,12 +93,22 @@ class RunSpec(ConfigModel, what="run setting"):
     val_file: str | None = Field(None, description="own split: validation table (dataset: train)")
     test_file: str | None = Field(None, description="own split: test table")
     split_column: str | None = Field(None, description="own split: the column naming the split")
+    drop: list[str] | None = Field(None, description="own data: columns left out of the inputs")
+    sensitive_as_input: bool | None = Field(
+        None, description="own data: the sensitive column(s) are also inputs (default no)"
+    )
+    group_names: dict[str, dict[str, str]] | None = Field(
+        None, description="own data: display names of groups, {column: {value: name}}"
+    )
+    target_gap: TargetGap | None = Field(
+        None, description="search the fairness weight for this validation gap"
+    )
 
     @model_serializer(mode="wrap")
     def _without_unset_split(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """A seeded split's spec dumps as it did before own splits (stored specs, JSON)."""
         d = handler(self)
-        for name in _OWN_SPLIT:
+        for name in (*_OWN_SPLIT, "target_gap"):
             if d.get(name, 0) is None:
                 del d[name]
         return d
@@ -97,7 +133,15 @@ class RunSpec(ConfigModel, what="run setting"):
 
 
 _NOT_HASHED = {"device", "progress", "eval_batch_size"}
-#: an own split's fields: left out of a spec's dump (and so of its key) while unset
-_OWN_SPLIT = ("val_file", "test_file", "split_column")
+#: an own split's fields and the column choices added with them: left out of a spec's
+#: dump (and so of its key) while unset
+_OWN_SPLIT = (
+    "val_file",
+    "test_file",
+    "split_column",
+    "drop",
+    "sensitive_as_input",
+    "group_names",
+)
 #: the run's fields that are its data's (:class:`DataSpec`; a run has no ``features``)
 DATA_FIELDS = tuple(k for k in DataSpec.model_fields if k in RunSpec.model_fields)

@@ -7,6 +7,8 @@ parameters) × seeds. Example::
     datasets: [german]                  # names, or {name: FILE, label: y, sensitive: [s]}
                                         # own split: {train: F, val: F, test: F, label: ...}
                                         # or {name: FILE, split_column: part, label: ...}
+                                        # columns: drop: [c], sensitive_as_input: true,
+                                        # group_names: {SEX: {1: male, 2: female}}
     recipes: [clean]
     modes: [dp, eo]
     seeds: {range: [0, 3]}              # 0, 1, 2
@@ -20,6 +22,8 @@ parameters) × seeds. Example::
       - name: runner
         params: {lam: [0.1, 0.3], neuron_ratio: 0.05}
         train: {lr: [1e-3, 1e-4]}       # grids work in train settings too
+      - name: gapreg                    # search lam for a validation gap <= 0.02
+        target_gap: 0.02                # or {target: 0.02, budget: 6, lo: 0.01, hi: 10}
 
 A grid value is a scalar (one value), a list (each value), ``{range: [start,
 stop, step]}`` (stop excluded, like Python's ``range``; floats allowed),
@@ -46,6 +50,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from fairnn.datasets.columns import parse_group_names
 from fairnn.datasets.recipes import DEFAULT_RECIPE
 from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.spec import Mode, RunSpec
@@ -215,6 +220,13 @@ class DatasetEntry(BaseModel):
     val: str | None = Field(None, description="own split: the validation table")
     test: str | None = Field(None, description="own split: the test table")
     split_column: str | None = Field(None, description="own split: the column naming the split")
+    drop: list[str] | None = Field(None, description="own data: columns left out of the inputs")
+    sensitive_as_input: bool | None = Field(
+        None, description="own data: the sensitive column(s) are also inputs (default no)"
+    )
+    group_names: dict[str, dict[Any, str]] | None = Field(
+        None, description="own data: group display names, {SEX: {1: male, 2: female}}"
+    )
 
     @model_validator(mode="after")
     def _named(self) -> DatasetEntry:
@@ -233,7 +245,11 @@ class DatasetEntry(BaseModel):
         """The entry's :class:`RunSpec` data fields."""
         own = {"val_file": self.val, "test_file": self.test, "split_column": self.split_column}
         fields = ("label", "sensitive", "categorical", "continuous", "positive_label")
-        return {"dataset": self.name, **{k: getattr(self, k) for k in fields}, **own}
+        choices = ("drop", "sensitive_as_input", "group_names")  # left out while unset
+        chosen = {k: getattr(self, k) for k in choices if getattr(self, k) is not None}
+        if self.group_names is not None:
+            chosen["group_names"] = parse_group_names(self.group_names)
+        return {"dataset": self.name, **{k: getattr(self, k) for k in fields}, **own, **chosen}
 
 
 class MethodEntry(BaseModel):
@@ -244,6 +260,9 @@ class MethodEntry(BaseModel):
     train: dict[str, Any] = Field(default_factory=dict)
     architecture: dict[str, Any] = Field(default_factory=dict)
     modes: list[Mode] | None = None
+    target_gap: float | dict[str, Any] | None = Field(
+        None, description="search the fairness weight for this validation gap (TargetGap)"
+    )
 
 
 class SweepFile(BaseModel):
@@ -369,6 +388,7 @@ def expand(
 ) -> list[RunSpec]:
     """Every run of the sweep, in file order, without duplicates (same key → one run)."""
     from fairnn.experiments.run import method_params, train_config
+    from fairnn.experiments.target_gap import fairness_weight
     from fairnn.methods.base import get_method, validate_model
     from fairnn.training.config import TrainConfig
 
@@ -439,6 +459,12 @@ def expand(
                             train={**t0, **t1},
                             architecture={**a0, **a1},
                         )
+                        if m.target_gap is not None:
+                            try:
+                                fairness_weight(m.name)
+                            except FairnnError as e:
+                                raise fail((*mpath, "target_gap"), str(e)) from None
+                            values["target_gap"] = m.target_gap
                         try:
                             spec = RunSpec.make(**values)
                         except FairnnError as e:

@@ -42,6 +42,7 @@ class AdversarialDebiasing(Method[AdversarialParams]):
     """Adversarial debiasing with the projected update (Zhang et al., AIES 2018)."""
 
     name = "adversarial"
+    fairness_weight = "lam"
     aliases = ("adv", "Adversarial")
     stage = "in"
     paper = "Zhang, Lemoine & Mitchell, Mitigating Unwanted Biases with Adversarial Learning, AIES 2018, §3-4"

@@ -111,6 +111,9 @@ class Method(Generic[P]):
     #: the parameter that receives a run's fairness notion (``--mode dp|eo``); a method
     #: whose own ``mode`` means something else (FairBiNN's training mode) names another.
     notion_param: ClassVar[str] = "mode"
+    #: the parameter that weighs fairness against accuracy (the larger, the smaller the gap;
+    #: ``fairnn train --target-gap`` searches it); None: the method has none.
+    fairness_weight: ClassVar[str | None] = None
     params: P
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -275,6 +275,7 @@ class FairBiNN(Method[FairBiNNParams]):
     """Accuracy layers (leader) and fairness layers (follower) trained as a Stackelberg game."""
 
     name = "fairbinn"
+    fairness_weight = "eta"
     aliases = ("FairBiNN",)
     stage = "in"
     notion_param = "fairness"

@@ -46,6 +46,7 @@ class GapReg(Method[GapRegParams]):
     """BCE + λ · gap (Fair Mixup's gap regularization, ICLR 2021, §3)."""
 
     name = "gapreg"
+    fairness_weight = "lam"
     aliases = ("GapReg",)
     stage = "in"
     paper = "Chuang & Mroueh, Fair Mixup, ICLR 2021, §3 (gap regularization)"

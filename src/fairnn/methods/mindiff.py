@@ -152,6 +152,7 @@ class MinDiff(Method[MinDiffParams]):
     """BCE + w · MMD between groups on a slice (MinDiff; Veldanda et al., TMLR 2023, §3)."""
 
     name = "mindiff"
+    fairness_weight = "mindiff_weight"
     aliases = ("MinDiff", "min_diff")
     stage = "in"
     paper = (

@@ -153,6 +153,7 @@ class Runner(Method[RunnerParams]):
     """RUNNER neuron repair (Li et al., ICSE 2024, §3; official code Ace0001/RUNNER)."""
 
     name = "runner"
+    fairness_weight = "lam"
     aliases = ("NeuronImportance_GapReg",)
     stage = "in"
     paper = (
