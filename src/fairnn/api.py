@@ -197,6 +197,9 @@ def train(
     flood_level: float | None = None,
     threshold: float | None = None,
     class_weight: str | float | None = None,
+    l1: float | None = None,
+    relu_stability: float | None = None,
+    stability_eps: float | None = None,
     fnr_gap: float | None = None,
     target_gap: float | Mapping[str, Any] | None = None,
     arch: str | None = None,
@@ -216,7 +219,8 @@ def train(
     recipe's protocol. ``threshold`` is the decision threshold the model keeps (0.5 by
     default; every label metric reads it) and ``class_weight`` (``"balanced"`` or the
     positive class's weight) weighs the positive class in the loss
-    (:class:`~fairnn.training.TrainConfig`). A table's columns: ``drop`` leaves
+    (:class:`~fairnn.training.TrainConfig`); ``l1``, ``relu_stability`` and
+    ``stability_eps`` are certifiable training (the same config). A table's columns: ``drop`` leaves
     columns out, ``categorical``/``continuous`` force a column's kind, and
     ``sensitive_as_input`` also feeds the sensitive column(s) to the model (default: not;
     docs/datasets.md); ``group_names`` (``{"SEX": {1: "male", 2: "female"}}``) names the
@@ -249,6 +253,9 @@ def train(
             flood_level=flood_level,
             threshold=threshold,
             class_weight=class_weight,
+            l1=l1,
+            relu_stability=relu_stability,
+            stability_eps=stability_eps,
         ).items()
         if v is not None
     }

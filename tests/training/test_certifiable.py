@@ -68,3 +68,20 @@ def test_certifiable_terms_need_an_mlp(data):
         make_method("reprogram", lam=1.0).fit(
             tr, va, config=TrainConfig(epochs=1, progress=False, l1=1e-3), seed=0
         )
+
+
+def test_the_command_line_trains_with_the_certifiable_terms(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from fairnn.cli import app
+
+    args = ["train", "--data", "german", "--epochs", "1", "--hidden", "16", "--l1", "1e-4",
+            "--relu-stability", "1", "--stability-eps", "0.1", "--out", str(tmp_path / "m")]  # fmt: skip
+    res = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    cfg = json.loads((tmp_path / "m" / "model.json").read_text())["training"]["config"]
+    assert (cfg["l1"], cfg["relu_stability"], cfg["stability_eps"]) == (1e-4, 1.0, 0.1)
+    res = CliRunner().invoke(app, [*args[:-2], "--relu-stability", "-1"])
+    assert res.exit_code == 2 and "relu_stability" in res.output, res.output

@@ -148,6 +148,27 @@ def train(
             "(negatives/positives) or a number > 0.",
         ),
     ] = None,
+    l1: Annotated[
+        float | None,
+        typer.Option(help="Certifiable training: λ·Σ|W| on the MLP's weights."),
+    ] = None,
+    relu_stability: Annotated[
+        float | None,
+        typer.Option(
+            "--relu-stability",
+            "--relu_stability",
+            help="Certifiable training: the ReLU-stability term's weight (Xiao et al. 2019): "
+            "fewer neurons that change sign near the data, faster certificates.",
+        ),
+    ] = None,
+    stability_eps: Annotated[
+        float | None,
+        typer.Option(
+            "--stability-eps",
+            "--stability_eps",
+            help="The ℓ∞ radius (model-input units) of --relu-stability (default 0.05).",
+        ),
+    ] = None,
     fnr_gap: Annotated[
         float | None,
         typer.Option(
@@ -227,6 +248,9 @@ def train(
         flood_level=flood_level,
         threshold=threshold,
         class_weight=optional_scalar(class_weight),
+        l1=l1,
+        relu_stability=relu_stability,
+        stability_eps=stability_eps,
         fnr_gap=fnr_gap,
         target_gap=None if target_gap is None else {"target": target_gap, "budget": target_budget},
         arch=arch,
