@@ -17,11 +17,10 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import torch  # noqa: E402
-
 from fairnn.certify import certify_global  # noqa: E402
 from fairnn.experiments.run import run_spec  # noqa: E402
 from fairnn.experiments.spec import RunSpec  # noqa: E402
+from fairnn.training.regularizers import unstable_share  # noqa: E402
 
 VARIANTS = {
     "plain": {},
@@ -29,20 +28,6 @@ VARIANTS = {
     "stability 1": {"relu_stability": 1.0, "stability_eps": 0.05},
     "both": {"l1": 1e-4, "relu_stability": 1.0, "stability_eps": 0.05},
 }
-
-
-def unstable_share(net, X: torch.Tensor, eps: float) -> float:
-    lo_x, hi_x = X - eps, X + eps
-    n = tot = 0
-    with torch.no_grad():
-        for layer in net.hidden_layers:
-            W, b = layer.weight, layer.bias
-            lo = lo_x @ W.clamp(min=0).T + hi_x @ W.clamp(max=0).T + b
-            hi = hi_x @ W.clamp(min=0).T + lo_x @ W.clamp(max=0).T + b
-            n += int(((lo < 0) & (hi > 0)).sum())
-            tot += lo.numel()
-            lo_x, hi_x = net.act(lo), net.act(hi)
-    return n / tot
 
 
 def main() -> None:

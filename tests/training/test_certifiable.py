@@ -9,6 +9,7 @@ import torch
 from fairnn.errors import ConfigError
 from fairnn.methods import make_method
 from fairnn.training import TrainConfig
+from fairnn.training.regularizers import unstable_share
 from tests.synthetic import synthetic_data
 
 
@@ -50,6 +51,10 @@ def test_relu_stability_and_l1_do_what_they_say_at_equal_accuracy(data):
             )
         }
         unstable = {k: _unstable(m.network, va.X, 0.05) for k, m in fits.items()}
+        # the library's count (the benchmark's) agrees with this independent one
+        assert unstable_share(fits["plain"].network, va.X, 0.05) == pytest.approx(
+            unstable["plain"], abs=1e-12
+        )
         norm = {
             k: float(sum(layer.weight.detach().abs().sum() for layer in
                          (*m.network.hidden_layers, m.network.output)))

@@ -70,17 +70,36 @@ class CertifiableTraining(Plugin):
             weights = [layer.weight for layer in (*model.hidden_layers, model.output)]
             terms["l1"] = self.l1 * sum(w.abs().sum() for w in weights)
         if self.stability:
-            mid, rad = batch.X, torch.full_like(batch.X, self.eps)
-            per_layer = []
-            for layer in model.hidden_layers:
-                z_mid = layer(mid)
-                z_rad = rad @ layer.weight.abs().T
-                lo, hi = z_mid - z_rad, z_mid + z_rad
-                per_layer.append(-torch.tanh(1 + lo * hi).mean())
-                lo, hi = model.act(lo), model.act(hi)  # monotone activations
-                mid, rad = (hi + lo) / 2, (hi - lo) / 2
+            per_layer = [
+                -torch.tanh(1 + lo * hi).mean()
+                for lo, hi in pre_activation_bounds(model, batch.X, self.eps)
+            ]
             terms["relu_stability"] = self.stability * torch.stack(per_layer).mean()
         return terms
+
+
+def pre_activation_bounds(model: Any, X: torch.Tensor, eps: float) -> list[tuple[Any, Any]]:
+    """Interval bounds ``(lo, hi)`` of each hidden layer's pre-activations of fairnn's MLP
+    ``model`` over the ℓ∞ ball of radius ``eps`` around each row of ``X`` (centre-radius
+    form; the activations are monotone)."""
+    mid, rad = X, torch.full_like(X, eps)
+    out = []
+    for layer in model.hidden_layers:
+        z_mid, z_rad = layer(mid), rad @ layer.weight.abs().T
+        lo, hi = z_mid - z_rad, z_mid + z_rad
+        out.append((lo, hi))
+        lo, hi = model.act(lo), model.act(hi)
+        mid, rad = (hi + lo) / 2, (hi - lo) / 2
+    return out
+
+
+def unstable_share(model: Any, X: torch.Tensor, eps: float) -> float:
+    """The share of hidden neurons whose interval over the ε-ball around a row of ``X``
+    straddles 0 (what ``relu_stability`` lowers; each one is a binary in the MILP)."""
+    with torch.no_grad():
+        bounds = pre_activation_bounds(model, X, eps)
+    n = sum(int(((lo < 0) & (hi > 0)).sum()) for lo, hi in bounds)
+    return n / sum(lo.numel() for lo, _ in bounds)
 
 
 def regularizer_plugins(config: TrainConfig) -> list[Plugin]:
