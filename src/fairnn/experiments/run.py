@@ -42,13 +42,15 @@ class RunResult:
     splits: Splits | None = field(default=None, repr=False)
     #: the fairness-weight search that chose this run (:mod:`fairnn.experiments.target_gap`)
     target_gap: dict[str, Any] | None = None
+    #: each binary split's 0/1 decisions, computed once for the metrics and the report
+    decided: dict[str, Any] | None = field(default=None, repr=False)
 
     @functools.cached_property
     def decision(self) -> dict[str, Any] | None:
         """How the model decides, per split (:func:`~fairnn.methods.decision.decision_report`)."""
         if self.fitted is None or self.splits is None:
             return None
-        return decision_report(self.fitted, self.splits)
+        return decision_report(self.fitted, self.splits, decided=self.decided)
 
     @property
     def degenerate(self) -> dict[str, str]:
@@ -262,12 +264,14 @@ def run_spec(
     fitted.preprocessor = splits.preprocessor
     fitted.dataset = {**splits.info, **spec.data.record(), "mode": spec.mode}
     metrics = {name: fitted.evaluate(data) for name, data in splits}
-    for name, data in splits:  # the share of positive decisions: is the model degenerate?
-        if data.task == "binary":
-            metrics[name]["selection_rate"] = selection_rate(fitted.predict(data))
+    decided = {name: fitted.predict(data) for name, data in splits if data.task == "binary"}
+    for name, d in decided.items():  # the share of positive decisions: is it degenerate?
+        metrics[name]["selection_rate"] = selection_rate(d)
     if spec.constraint is not None:
         for name, extra in constrained_metrics(fitted, splits, spec.constraint).items():
             metrics[name].update(extra)
     elapsed = time.perf_counter() - t0
     model_path = str(fitted.save(out, overwrite=overwrite)) if out is not None else None
-    return RunResult(spec.key(), spec, metrics, elapsed, model_path, fitted, splits)
+    return RunResult(
+        spec.key(), spec, metrics, elapsed, model_path, fitted, splits, decided=decided
+    )

@@ -20,7 +20,7 @@ into exported models; :class:`ThresholdModule` is the twin of the default rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -179,7 +179,9 @@ def with_threshold(fitted: Fitted, threshold: float) -> Fitted:
 
 
 def decision_report(
-    fitted: Any, splits: Iterable[tuple[str, TabularData]]
+    fitted: Any,
+    splits: Iterable[tuple[str, TabularData]],
+    decided: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any] | None:
     """How the :class:`~fairnn.methods.fitted.FittedModel` ``fitted`` decides, and per
     split the threshold it used, the share of positive decisions (``selection_rate``) and
@@ -189,7 +191,8 @@ def decision_report(
     ``rule`` is ``"threshold"`` (``1[p > threshold]``) or the decision rule's kind with its
     fields; ``threshold`` is None for a rule with one threshold per group; ``chosen`` is how
     a method chose the rule (ROC: θ, the θ range searched on validation, the validation gap
-    before and after, and any warning).
+    before and after, and any warning). ``decided`` holds splits' decisions already made
+    (``fitted.predict``), so they are not made again.
     """
     if fitted.task != "binary":
         return None
@@ -206,12 +209,12 @@ def decision_report(
     per_split: dict[str, dict[str, float | None]] = {}
     for name, data in splits:
         y = data.y.detach().cpu().numpy()
-        decided = fitted.predict(data)
+        d = decided[name] if decided and name in decided else fitted.predict(data)
         positives = y > 0.5
         per_split[name] = {
             "threshold": single,
-            "selection_rate": float(decided.mean()) if len(y) else None,
-            "tpr": float(decided[positives].mean()) if positives.any() else None,
+            "selection_rate": float(d.mean()) if len(y) else None,
+            "tpr": float(d[positives].mean()) if positives.any() else None,
         }
     out["splits"] = per_split
     return out
