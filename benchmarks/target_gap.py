@@ -4,7 +4,7 @@ Runs ``fairnn train --data adult --method M [--target-gap T --target-budget B] -
 as subprocesses and prints, per method, the weight chosen, the validation and test gap
 and accuracy, the fits tried, and whether the target was met on validation and on test.
 Run: ``python benchmarks/target_gap.py [--target 0.02] [--budget 6] [--mode dp]
-[--epochs N] [--seed 0]``.
+[--epochs N] [--seeds 0 1 2]``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sys
 import time
 
 
-def train(exe: list[str], method: str, args: argparse.Namespace, search: bool) -> dict:
+def train(exe: list[str], method: str, seed: int, args: argparse.Namespace, search: bool) -> dict:
     cmd = [*exe, "train", "--data", args.data, "--method", method, "--mode", args.mode]
-    cmd += ["--seed", str(args.seed), "--json"]
+    cmd += ["--seed", str(seed), "--json"]
     if args.epochs is not None:
         cmd += ["--epochs", str(args.epochs)]
     if search:
@@ -35,22 +35,22 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=6)
     ap.add_argument("--mode", default="dp", choices=["dp", "eo"])
     ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", "--seed", type=int, nargs="+", default=[0])
     ap.add_argument("--methods", nargs="+", default=["vanilla", "gapreg", "runner"])
     args = ap.parse_args()
     exe = (shutil.which("fairnn") or f"{sys.executable} -m fairnn.cli").split()
     gap = "dp_gap" if args.mode == "dp" else "eodds_gap_sum"
     print(
         f"# {args.data}, {args.mode}, target {gap} <= {args.target:g} on val, budget "
-        f"{args.budget} fits, seed {args.seed}, epochs {args.epochs or 'recipe default'}"
+        f"{args.budget} fits, seeds {' '.join(map(str, args.seeds))}, epochs {args.epochs or 'recipe default'}"
     )
     print(
-        f"{'method':<8} {'weight':>12} {'fits':>4} {'val gap':>8} {'val acc':>8} "
+        f"{'seed':>4} {'method':<8} {'weight':>12} {'fits':>4} {'val gap':>8} {'val acc':>8} "
         f"{'test gap':>8} {'test acc':>8} {'val met':>7} {'test met':>8} {'wall s':>7}"
     )
-    for method in args.methods:
+    for seed, method in ((s, m) for s in args.seeds for m in args.methods):
         t0 = time.perf_counter()
-        out = train(exe, method, args, search=method != "vanilla")
+        out = train(exe, method, seed, args, search=method != "vanilla")
         wall = time.perf_counter() - t0
         m, tg = out["metrics"], out.get("target_gap")
         weight = f"{tg['weight_param']}={tg['weight']:.3g}" if tg else "-"
@@ -58,10 +58,11 @@ def main() -> None:
         val_met = m["val"][gap] <= args.target
         test_met = m["test"][gap] <= args.target
         print(
-            f"{method:<8} {weight:>12} {fits:>4} {m['val'][gap]:8.4f} "
+            f"{seed:>4} {method:<8} {weight:>12} {fits:>4} {m['val'][gap]:8.4f} "
             f"{m['val']['accuracy']:8.4f} {m['test'][gap]:8.4f} {m['test']['accuracy']:8.4f} "
             f"{'yes' if val_met else 'no':>7} {'yes' if test_met else 'no':>8} {wall:7.1f}"
-            + ("  (degenerate)" if out.get("degenerate") else "")
+            + ("  (degenerate)" if out.get("degenerate") else ""),
+            flush=True,
         )
 
 

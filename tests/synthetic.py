@@ -48,3 +48,25 @@ class TanhNet(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.b(torch.tanh(self.a(x)))
+
+
+def write_linear_model_file(folder, in_features: int, name: str = "net", seed: int = 0):
+    """A user's one-layer model as files from outside fairnn: ``name.safetensors`` (weights
+    of ``nn.Sequential(nn.Linear(in_features, 1))``, seeded) and ``name.json`` (its
+    architecture). Returns the weights file's path."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import save_file
+    from torch import nn
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(in_features, 1))
+    save_file(net.state_dict(), str(folder / f"{name}.safetensors"))
+    arch = {
+        "type": "sequential",
+        "layers": [{"type": "Linear", "in_features": in_features, "out_features": 1}],
+    }
+    (folder / f"{name}.json").write_text(json.dumps(arch))
+    return folder / f"{name}.safetensors"

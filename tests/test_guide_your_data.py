@@ -47,8 +47,11 @@ def synthetic_income(n: int, seed: int) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_every_command_of_the_guide_runs(tmp_path, monkeypatch):
+    parts = []
     for split, n, seed in (("train", 1400, 0), ("val", 400, 1), ("test", 400, 2)):
         synthetic_income(n, seed).to_parquet(tmp_path / f"income.{split}.parquet")
+        parts.append(synthetic_income(n, seed).assign(part=split))
+    pd.concat(parts).to_parquet(tmp_path / "income.parquet")  # one table, a split column
     (tmp_path / "sweep.yaml").write_text(_blocks("yaml")[0])
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -59,8 +62,17 @@ def test_every_command_of_the_guide_runs(tmp_path, monkeypatch):
         if line.startswith("fairnn ")
     ]
     assert len(commands) >= 10
+    said = {}
     for line in commands:
         args = shlex.split(line.split("  #")[0])[1:]
         res = runner.invoke(app, args, catch_exceptions=False)
         assert res.exit_code == 0, f"{line}\n{res.output[-2000:]}"
+        said[line] = res.output
     assert (tmp_path / "income-report" / "index.html").is_file()
+    # what the guide says the commands print
+    audits = [out for line, out in said.items() if line.startswith("fairnn audit")]
+    assert "| male " in audits[0] and "| female " in audits[0]  # the names trained with
+    assert "income.parquet (split column 'part') [test], n = 400" in audits[2]
+    assert "| men " in audits[3] and "| women " in audits[3]
+    assert "target gap: weight chosen" in said["fairnn results --db income.db"]
+    assert "lam=" in (tmp_path / "income-report" / "report.md").read_text()

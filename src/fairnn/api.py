@@ -270,11 +270,11 @@ def train(
         mode=mode,
         seed=seed,
         label=label,
-        sensitive=list(sensitive) if sensitive else None,
-        categorical=list(categorical) if categorical else None,
-        continuous=list(continuous) if continuous else None,
+        sensitive=_names(sensitive),
+        categorical=_names(categorical),
+        continuous=_names(continuous),
         positive_label=positive_label,
-        drop=list(drop) if drop else None,
+        drop=_names(drop),
         sensitive_as_input=sensitive_as_input,
         group_names=parse_group_names(group_names),
         train=overrides,
@@ -336,6 +336,13 @@ class UserModel:
 Model = Paths | UserModel
 
 
+def _names(value: str | Sequence[str] | None) -> list[str] | None:
+    """Column names as a list: one name may come as a plain string (``sensitive="SEX"``)."""
+    if not value:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
 def model_source(
     model_dir: Paths | None = None, model_file: Paths | None = None, **options: Any
 ) -> Model:
@@ -377,15 +384,19 @@ def audit(
     device: str = "cpu",
     seed: int = 0,
     threshold: float | None = None,
+    group_names: Mapping[str, Mapping[Any, str]] | Sequence[str] | None = None,
+    split_column: str | None = None,
 ) -> AuditResult:
     """A model's accuracy and group fairness on ``split`` (train, val, test, or ``all``:
     every row of the data), overall and by group.
 
     ``model`` is a directory written by :func:`train` (``data``: its own data by default,
-    or a dataset/table run through its preprocessor), or a :class:`UserModel`, audited on
-    its own data (``seed``: the seed of its split; ``data`` is not used). ``bootstrap``
+    or a dataset/table run through its preprocessor: every row, or with ``split_column``
+    the rows whose column names ``split``), or a :class:`UserModel`, audited on its own
+    data (``seed``: the seed of its split; ``data`` is not used). ``bootstrap``
     resamples (0 or >= 2) add 95% intervals. ``threshold`` audits the decisions at that
-    threshold instead of the model's own.
+    threshold instead of the model's own. ``group_names`` (``{"SEX": {1: "male", 2:
+    "female"}}``) names the groups, in place of those the model was trained with.
     """
     from fairnn.experiments.audit import audit_source
 
@@ -393,7 +404,14 @@ def audit(
     if source.is_user:
         data = None  # a user's model is audited on the data it comes with
     report = audit_source(
-        source, data=data, split=split, bootstrap=bootstrap, seed=seed, threshold=threshold
+        source,
+        data=data,
+        split=split,
+        bootstrap=bootstrap,
+        seed=seed,
+        threshold=threshold,
+        group_names=group_names,
+        split_column=split_column,
     )
     return AuditResult(report)
 
@@ -421,6 +439,7 @@ def repair(
     out: Paths | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    group_names: Mapping[str, Mapping[Any, str]] | Sequence[str] | None = None,
 ) -> RepairResult:
     """Repair a trained model (post-processing or neuron repair); val/test before and after.
 
@@ -428,7 +447,8 @@ def repair(
     :class:`UserModel`); ``epochs`` and ``lr`` set the fine-tuning of methods that
     fine-tune. ``threshold`` makes the model decide at that threshold, before and after the
     repair (ROC centres its region on it). The repaired model is saved to ``out`` (default: :func:`repaired_path`;
-    an earlier model there is replaced only with ``overwrite``).
+    an earlier model there is replaced only with ``overwrite``). ``group_names`` (``{"SEX":
+    {1: "male"}}``) names the groups; the repaired model keeps them for its audits.
     """
     if mode is not None and mode not in ("dp", "eo"):
         raise ConfigError(f"--mode must be dp or eo, got {mode!r}")
@@ -449,6 +469,7 @@ def repair(
         runtime=runtime,
         overwrite=overwrite,
         threshold=threshold,
+        group_names=group_names,
     )
     return RepairResult(report, fitted)
 
@@ -470,6 +491,10 @@ def certify(
     threads: int | None = None,
     domain: Paths | None = None,
     save_domain: Paths | None = None,
+    search: str = "milp",
+    workers: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> CertifyResult:
     """Certify ε-δ individual fairness: a proven δ upper bound and a witness pair.
 
@@ -480,7 +505,9 @@ def certify(
     ``time_limit`` is in seconds (per point with ``local``); ``threads``: solver threads.
     ``domain``: a domain spec file (one-hot blocks, integer and immutable columns, boxes;
     :mod:`fairnn.certify.domain_file`) for the input domain; ``save_domain`` writes the
-    domain used. ``seed``: the seed of a :class:`UserModel`'s split.
+    domain used. ``seed``: the seed of a :class:`UserModel`'s split. ``search="branch"``:
+    branch and bound over the input domain, its leaf MILPs on ``workers`` processes
+    (``backend`` ``local`` or ``dask``, at ``scheduler``).
     """
     from fairnn.certify.command import certify_model
     from fairnn.certify.metrics import parse_weights
@@ -504,6 +531,10 @@ def certify(
         threads=threads,
         domain=domain,
         save_domain=save_domain,
+        search=search,
+        workers=workers,
+        backend=backend,
+        scheduler=scheduler,
     )
     return CertifyResult(report)
 

@@ -544,12 +544,19 @@ class RunsTable(Result):
         splits = list(self.splits or ["test"])
         head = ["key", "dataset", "method", "params", "mode", "seed", "status"]
         metric_cols = [f"{s}.{m}" for s in splits for m in REPORT_METRICS]
+        searched = any("target_weight" in r for r in self.rows)
+        if searched:
+            from fairnn.experiments.target_gap import target_summary
+
+            metric_cols.append("target gap: weight chosen")
         body = []
         for r in self.rows:
             cells = [str(r[c]) if c != "params" else json.dumps(r["params"]) for c in head]
             for s in splits:
                 vals = r["metrics"].get(s, {})
                 cells += [f"{vals[m]:.4f}" if m in vals else "-" for m in REPORT_METRICS]
+            if searched:  # the fairness weight a target_gap run chose
+                cells.append(target_summary([r]))
             if r["status"] == "failed":
                 cells[-1] += "  " + (r["error"] or "unknown error").strip().splitlines()[-1][:80]
             body.append(cells)

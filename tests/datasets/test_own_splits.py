@@ -10,9 +10,6 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from safetensors.torch import save_file
-from torch import nn
 from typer.testing import CliRunner
 
 from fairnn import api
@@ -23,6 +20,7 @@ from fairnn.errors import ChecksumError, ColumnError, ConfigError, InvalidValueE
 from fairnn.experiments.model_source import ModelSource
 from fairnn.experiments.spec import RunSpec
 from fairnn.experiments.sweep import parse_sweep
+from tests.synthetic import write_linear_model_file
 
 COLS = ["f0", "f1", "code"]
 TABLE = {"label": "y", "sensitive": "sex"}
@@ -176,14 +174,7 @@ def test_api_and_a_user_model_file_take_an_own_split(files, tmp_path):
     run = api.train(str(tmp_path / "all.csv"), split_column="part", epochs=1, progress=False,
                     label="y", sensitive=["sex"])  # fmt: skip
     assert run.to_json()["dataset"] == str(tmp_path / "all.csv")
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(3, 1))
-    save_file(net.state_dict(), str(tmp_path / "net.safetensors"))
-    arch = {
-        "type": "sequential",
-        "layers": [{"type": "Linear", "in_features": 3, "out_features": 1}],
-    }
-    (tmp_path / "net.json").write_text(json.dumps(arch))
+    net = write_linear_model_file(tmp_path, 3)
     args = ["--model-file", tmp_path / "net.safetensors", "--train", paths["train"], "--val",
             paths["val"], "--test", paths["test"], "--label", "y", "--sensitive", "sex"]  # fmt: skip
     audit = _json("audit", *args)

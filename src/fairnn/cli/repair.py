@@ -12,6 +12,7 @@ from fairnn.cli.app import app
 from fairnn.cli.options import (
     EXTRA_ARGS,
     DeviceOpt,
+    GroupNamesOpt,
     JsonOpt,
     ModelDirArg,
     OverwriteOpt,
@@ -42,6 +43,7 @@ def repair(
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate.")] = None,
     threshold: ThresholdOpt = None,
+    group_names: GroupNamesOpt = None,
     user_model: Any = None,  # replaced by the model-file options (model_file_options)
     device: DeviceOpt = "cpu",
     out: Annotated[
@@ -75,5 +77,6 @@ def repair(
         out=out,
         overwrite=overwrite,
         progress=not quiet and not as_json,
+        group_names=group_names,
     )
     show(result, as_json)

@@ -3,19 +3,28 @@
 The model comes from a :class:`~fairnn.experiments.model_source.ModelSource`: a fairnn
 model directory (on a split of its own data, or on other data run through its
 preprocessor) or a user's model on a split of the data it came with.
+
+Other data with a split column (``--data F --split-column C``) is audited on the rows
+whose ``C`` names ``--split`` (``all``: every row). Groups print by the names given
+(``group_names``, ``--group-names SEX=1:male,2:female``), else by those the model was
+trained or repaired with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
-from fairnn.datasets.core import Splits, TabularData, TensorData
+from fairnn.datasets.columns import parse_group_names
+from fairnn.datasets.core import GroupInfo, Splits, TabularData, TensorData
+from fairnn.datasets.own_split import own_split_rows
 from fairnn.datasets.recipes import DEFAULT_RECIPE
-from fairnn.datasets.sources import NUMERIC, DataSpec, raw_frame
+from fairnn.datasets.sources import NUMERIC, DataSpec, looks_like_path, raw_frame
 from fairnn.errors import ConfigError, InvalidValueError, ModelFileError
 from fairnn.experiments.model_source import ModelSource, model_splits
 from fairnn.methods.decision import decision_report, with_threshold
@@ -38,6 +47,7 @@ __all__ = [  # NUMERIC and model_splits: their old import path, for one release
     "check_split",
     "is_own_data",
     "model_splits",
+    "named_groups",
     "split_rows",
 ]
 
@@ -79,24 +89,96 @@ def split_rows(splits: Splits, split: str) -> TabularData:
     )
 
 
-def audit_data(fitted: FittedModel, data: str | None, split: str) -> tuple[str, TabularData]:
-    """The rows to audit on: the model's own ``split`` (``all``: every row of its data;
-    also when ``data`` names the file it trained on), or a table run through its
-    preprocessor (every row)."""
+def audit_data(
+    fitted: FittedModel, data: str | None, split: str, split_column: str | None = None
+) -> tuple[str, TabularData, str]:
+    """The rows to audit on, their name and their split: the model's own ``split``
+    (``all``: every row of its data; also when ``data`` names the file it trained on), or
+    a table run through its preprocessor: every row (split ``all``), or with
+    ``split_column`` the rows whose column names ``split`` (:func:`other_rows`)."""
     recipe = fitted.dataset.get("recipe", DEFAULT_RECIPE)
     if data is None or is_own_data(fitted, data):
         check_split(split)  # before the data loads
         own = fitted.dataset.get("source")
-        return f"{own} ({recipe})", split_rows(model_splits(fitted), split)
+        if split_column not in (None, fitted.dataset.get("split_column")):
+            raise ConfigError(
+                f"--split-column {split_column!r}: {own} is the model's own data, split as it "
+                "was trained; drop --split-column (or audit another file with --data)"
+            )
+        return f"{own} ({recipe})", split_rows(model_splits(fitted), split), split
+    frame, used = other_rows(data, split, split_column)
+    name = data if split_column is None else f"{data} (split column {split_column!r})"
     if fitted.preprocessor is None and recipe == NUMERIC:
         spec = DataSpec.from_record(fitted.dataset)
-        return data, spec.numeric_rows(raw_frame(data), Path(data).stem)
+        return name, spec.numeric_rows(frame, Path(data).stem), used
     if fitted.preprocessor is None:
         raise ModelFileError(
             "this model was saved without its preprocessor, so it cannot score new raw data; "
             "audit it on its own data (omit --data)"
         )
-    return data, fitted.preprocessor.transform(raw_frame(data))
+    return name, fitted.preprocessor.transform(frame), used
+
+
+def other_rows(data: str, split: str, split_column: str | None) -> tuple[pd.DataFrame, str]:
+    """The raw rows of ``data`` (not the model's own) to audit, and their split: every row
+    (``all``); with ``split_column``, the rows whose column names ``split`` (``all``: every
+    row), the column dropped (:func:`~fairnn.datasets.own_split.own_split_rows`)."""
+    if split_column is None:
+        return raw_frame(data), "all"
+    check_split(split)
+    if not looks_like_path(data):
+        raise ConfigError(
+            f"--split-column applies to a table (--data FILE.csv), not to the dataset {data!r}: "
+            "drop it"
+        )
+    rows = own_split_rows(DataSpec(dataset=data, split_column=split_column))
+    if split == "all":
+        return rows.frame, split
+    return rows.frame.iloc[rows.indices[SPLITS.index(split)]].reset_index(drop=True), split
+
+
+def named_groups(
+    td: TabularData, fitted: FittedModel, names: Mapping[str, Mapping[Any, str]]
+) -> TabularData:
+    """``td`` with its groups shown by ``names`` (``{column: {value: name}}``, as
+    :func:`~fairnn.datasets.columns.parse_group_names` takes it); a value without a name
+    keeps its own. The raw values come from the model's preprocessor where it made the
+    groups (so names it was trained with can be replaced), else from the group labels."""
+    names = parse_group_names(dict(names))
+    attributes = td.groups.attributes
+    unknown = sorted(set(names) - set(attributes))
+    if unknown:
+        raise ConfigError(
+            f"--group-names names {unknown}, which are not sensitive columns of the data "
+            f"({list(attributes)}); name the groups of those, e.g. {attributes[0]}=1:male,2:female"
+        )
+    pre = fitted.preprocessor
+    combos = getattr(pre, "group_combos", None)
+    if combos and list(pre.sensitive) == list(attributes) and len(combos) == td.groups.n_groups:
+        raw = [tuple(str(pre.group_values[a][i]) for a, i in enumerate(combo)) for combo in combos]
+    else:  # the labels: one value per column, joined by " & "
+        raw = [tuple(label.split(" & ")) for label in td.groups.labels]
+
+    def name(attribute: str, value: str) -> str:
+        own = names.get(attribute, {})
+        return own.get(value, own.get(_value_key(value), value))
+
+    labels = tuple(
+        " & ".join(name(a, v) for a, v in zip(attributes, values, strict=True))
+        if len(values) == len(attributes)
+        else label  # a value holds " & ": left as it is
+        for values, label in zip(raw, td.groups.labels, strict=True)
+    )
+    return replace(td, groups=GroupInfo(attributes, labels))
+
+
+def _value_key(value: str) -> str:
+    """The key ``--group-names`` gives a value: ``1.0`` and ``1`` are both ``"1"``."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return str(int(number)) if number.is_integer() else value
 
 
 def audit_source(
@@ -107,24 +189,34 @@ def audit_source(
     bootstrap: int = 0,
     seed: int = 0,
     threshold: float | None = None,
+    group_names: Mapping[str, Mapping[Any, str]] | list[str] | str | None = None,
+    split_column: str | None = None,
 ) -> dict[str, Any]:
     """Everything ``fairnn audit`` prints, as a JSON-ready dict.
 
     A model directory is audited on ``split`` of its own data, or on ``data`` (a table
-    or dataset name) run through its preprocessor, every row; a user's model on
-    ``split`` of the data it came with. ``split`` ``all`` is every row of that data.
-    ``seed`` draws the bootstrap resamples.
+    or dataset name) run through its preprocessor: every row, or with ``split_column``
+    the rows whose column names ``split``; a user's model on ``split`` of the data it
+    came with. ``split`` ``all`` is every row of that data. ``seed`` draws the bootstrap
+    resamples. ``group_names`` (``{"SEX": {1: "male"}}`` or ``"SEX=1:male,2:female"``)
+    names the groups, in place of those the model was trained or repaired with.
     """
+    names = parse_group_names(group_names)
     if source.is_user:
         check_split(split)  # before the model and its data load
         if data is not None:
             raise ConfigError(
                 "a user's model is audited on the data it comes with (ModelSource.data); drop data="
             )
+        if split_column is not None:
+            raise ConfigError(
+                "a user's model is split by its data's own split_column "
+                "(UserModel(split_column=...)); drop split_column="
+            )
         fitted, splits = source.load()
         return audit_report(
             fitted,
-            split_rows(splits, split),
+            _named(split_rows(splits, split), fitted, names),
             model=f"user model ({source.name})",
             data=str(splits.info.get("source") or "data"),
             split=split,
@@ -133,17 +225,26 @@ def audit_source(
             threshold=threshold,
         )
     fitted = source.fitted()
-    name, td = audit_data(fitted, data, split)
+    name, td, used = audit_data(fitted, data, split, split_column)
     return audit_report(
         fitted,
-        td,
+        _named(td, fitted, names),
         model=f"{fitted.method} ({Path(source.name)})",
         data=name,
-        split=split if is_own_data(fitted, data) else "all",
+        split=used,
         bootstrap=bootstrap,
         seed=seed,
         threshold=threshold,
     )
+
+
+def _named(
+    td: TabularData, fitted: FittedModel, names: Mapping[str, Mapping[str, str]] | None
+) -> TabularData:
+    """``td``'s groups by ``names``, else by the names the model records
+    (``training["group_names"]``: a repair given them), else as they are."""
+    names = names if names is not None else fitted.training.get("group_names")
+    return named_groups(td, fitted, names) if names else td
 
 
 def audit_model(
@@ -212,7 +313,10 @@ def audit_report(
         "metrics": metrics,
         "by_group": frame.by_group.rename_axis("group").reset_index().to_dict(orient="records"),
         "by_group_markdown": frame.to_markdown(),
-        "decision": decision_report(fitted, [(split, td)]),
+        # made once: the decisions the intervals and the by-group table are computed on
+        "decision": decision_report(
+            fitted, [(split, td)], decided=None if decisions is None else {split: decisions}
+        ),
     }
     if bootstrap > 0:
         cis = evaluate_with_ci(

@@ -123,6 +123,7 @@ def execute(
         "finished_at": time.time(),
         "model_path": result.model_path,
         "worker": worker,
+        "target_gap": result.target_gap,
     }
 
 

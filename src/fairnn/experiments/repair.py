@@ -6,11 +6,15 @@ model directory, or a user's model with its data).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from fairnn.datasets.columns import parse_group_names
 from fairnn.datasets.core import Splits
 from fairnn.datasets.recipes import DEFAULT_RECIPE
+from fairnn.experiments.audit import named_groups
 from fairnn.experiments.model_source import ModelSource
 from fairnn.experiments.protocols import protocol
 from fairnn.methods.base import get_method
@@ -32,16 +36,27 @@ def repair_source(
     runtime: dict[str, Any] | None = None,
     overwrite: bool = False,
     threshold: float | None = None,
+    group_names: Mapping[str, Mapping[Any, str]] | list[str] | str | None = None,
 ) -> tuple[dict[str, Any], FittedModel]:
     """Repair ``source``'s model with ``method``; evaluate val/test before and after.
 
     ``mode`` defaults to the mode the model was trained in (``dp`` for a user's model).
-    A user's model must be an MLP for neuron repair (RUNNER, FairNeuron). Returns the
-    report and the repaired model (saved to ``out`` when given; an existing model
-    folder there is replaced only with ``overwrite``).
+    A user's model must be an MLP for neuron repair (RUNNER, FairNeuron). ``group_names``
+    (``{"SEX": {1: "male"}}`` or ``"SEX=1:male,2:female"``) names the groups; the repaired
+    model keeps them (its groups and ``training["group_names"]``), so auditing it shows
+    them. Returns the report and the repaired model (saved to ``out`` when given; an
+    existing model folder there is replaced only with ``overwrite``).
     """
     cls = get_method(method)
     fitted, splits = source.load(mlp=cls.can_repair is True)  # neuron repair edits an MLP
+    names = parse_group_names(group_names)
+    if names:
+        splits = replace(
+            splits,
+            **{split: named_groups(rows, fitted, names) for split, rows in splits},
+        )
+        fitted.groups = splits.train.groups
+        fitted.training = {**fitted.training, "group_names": names}
     mode = mode or fitted.dataset.get("mode", "dp")
     fitted.dataset.setdefault("mode", mode)
     return repair_fitted(
@@ -133,10 +148,14 @@ def repair_fitted(
     base = {"method": fitted.method, "params": fitted.params}
     repaired = repairer.repair(fitted, splits.train, splits.val, config=config, seed=seed)
     repaired.method, repaired.params = cls.name, repairer.params.model_dump(mode="json")
+    kept = {k: fitted.training[k] for k in ("group_names",) if k in fitted.training}
     repaired.training = {
         **repaired.training,
+        **kept,  # the groups' names go with the model
         "repaired_from": {**base, "model_dir": model_label},
     }
+    if kept:  # named groups (the same groups, by their names)
+        repaired.groups = fitted.groups
     after = {name: repaired.evaluate(data) for name, data in splits if name != "train"}
     path = repaired.save(out, overwrite=overwrite) if out is not None else None
     report = {

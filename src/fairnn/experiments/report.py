@@ -157,7 +157,11 @@ def aggregate(
 ) -> list[dict[str, Any]]:
     """One entry per configuration: mean and std over seeds of every metric on ``split``
     (``stats``) and on ``select`` (``select_stats``; empty when no run has it), its seeds,
-    and ``degenerate``: why one of its runs predicts (nearly) one class, or None."""
+    ``degenerate``: why one of its runs predicts (nearly) one class, or None, and ``target``:
+    the fairness weights its runs' ``target_gap`` searches chose (``-`` when none searched,
+    :func:`~fairnn.experiments.target_gap.target_summary`)."""
+    from fairnn.experiments.target_gap import target_summary
+
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
         if r.get("status", "done") == "done" and split in r["metrics"]:
@@ -179,6 +183,7 @@ def aggregate(
                 "stats": _stats(members, split),
                 "select_stats": _stats(members, select),
                 "degenerate": next((why for why in reasons if why), None),
+                "target": target_summary(members),
             }
         )
     _disambiguate(out)
@@ -374,7 +379,9 @@ def write_report(runs: list[dict[str, Any]], out: str | Path, split: str = "test
             + "</div>\n<h3>Hypervolume of each method's front</h3>\n"
             + _html_table(hv_head, hv_rows)
             + f"\n<h3>Mean ± std over seeds ({html.escape(split)} split)</h3>\n"
-            + _html_table(table_head, table_rows, text=(0, 1, len(TABLE_METRICS) + 3))
+            + _html_table(
+                table_head, table_rows, text=(0, 1, *range(len(TABLE_METRICS) + 3, len(table_head)))
+            )
             + "</section>"
         )
     head_head = ["dataset", "notion", "choice", "configuration", "accuracy", "gap", "chosen on"]
@@ -500,6 +507,7 @@ def _figures(
 def _config_table(group: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     head = ["configuration", "recipe", "seeds", *(LABELS.get(m, m) for m in TABLE_METRICS)]
     marked = any(c["degenerate"] for c in group)
+    searched = any(c["target"] != "-" for c in group)
     rows = [
         [
             c["label"],
@@ -507,10 +515,12 @@ def _config_table(group: list[dict[str, Any]]) -> tuple[list[str], list[list[str
             str(len(c["seeds"])),
             *(_pm(c["stats"].get(m)) for m in TABLE_METRICS),
             *([f"degenerate: {c['degenerate']}" if c["degenerate"] else ""] if marked else []),
+            *([c["target"]] if searched else []),
         ]
         for c in sorted(group, key=_table_order)
     ]
-    return [*head, *(["note"] if marked else [])], rows
+    extra = [*(["note"] if marked else []), *(["target gap: weight chosen"] if searched else [])]
+    return [*head, *extra], rows
 
 
 def _table_order(c: dict[str, Any]) -> tuple:

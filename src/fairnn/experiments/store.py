@@ -3,7 +3,12 @@
 Table ``runs`` holds the spec, status (``done`` or ``failed``), error text,
 timings and artifact paths, and ``degenerate`` (1 when the model predicts (nearly) one
 class on validation or test, :mod:`fairnn.metrics.degenerate`; 0 when not; NULL when not
-known: a failed run, a task without decisions, a run recorded before the column existed);
+known: a failed run, a task without decisions, a run recorded before the column existed),
+and, for a run that searched its fairness weight (``target_gap``,
+:mod:`fairnn.experiments.target_gap`), the search's outcome: ``target_weight`` (the weight
+chosen), ``target_met`` (1 when its validation gap met the target, 0 when no weight did)
+and ``target_val_gap`` (the validation gap at that weight), NULL for other runs and left out
+of their rows in :meth:`ResultStore.runs`;
 table ``metrics`` holds one row per (run, split, metric), among them each split's
 ``selection_rate`` (the share of positive decisions) for a binary classifier.
 Columns added after the first release (:data:`ADDED_COLUMNS`) are added to an older
@@ -82,7 +87,15 @@ RUN_COLUMNS = (
 )
 #: columns of ``runs`` added since the first release, with their SQL types: an older
 #: database gets them (NULL for its runs) when opened where it can be written
-ADDED_COLUMNS: dict[str, str] = {"degenerate": "INTEGER"}
+ADDED_COLUMNS: dict[str, str] = {
+    "degenerate": "INTEGER",
+    "target_weight": "REAL",
+    "target_met": "INTEGER",
+    "target_val_gap": "REAL",
+}
+#: the columns that hold a fairness-weight search's outcome: column -> key of the search's
+#: report (:attr:`fairnn.experiments.run.RunResult.target_gap`)
+TARGET_COLUMNS = {"target_weight": "weight", "target_met": "met", "target_val_gap": "val_gap"}
 FILTERS = ("dataset", "recipe", "method", "mode", "seed", "status", "sweep")
 #: the values a filter may take, where they are a fixed set
 CHOICES: dict[str, tuple[str, ...]] = {"status": ("done", "failed"), "mode": ("dp", "eo")}
@@ -201,6 +214,7 @@ class ResultStore:
             "model_path": outcome.get("model_path"),
             "worker": outcome.get("worker"),
             "degenerate": _degenerate(outcome),
+            **_target(outcome),
         }
         cols = ", ".join(self.columns)
         marks = ", ".join(f":{c}" for c in self.columns)
@@ -265,6 +279,11 @@ class ResultStore:
             r["metrics"] = metrics.get(r["key"], {})
             if r["degenerate"] is not None:
                 r["degenerate"] = bool(r["degenerate"])
+            if r["target_weight"] is None:  # not a search: no target columns in its row
+                for c in TARGET_COLUMNS:
+                    del r[c]
+            elif r["target_met"] is not None:
+                r["target_met"] = bool(r["target_met"])
         return rows
 
     def count(self) -> int:
@@ -320,6 +339,15 @@ def _degenerate(outcome: dict[str, Any]) -> int | None:
     if outcome.get("status") != "done" or not any("selection_rate" in m for m in judged):
         return None
     return int(bool(degenerate_splits(metrics)))
+
+
+def _target(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The target columns of a run: its fairness-weight search's outcome, else NULL."""
+    report = outcome.get("target_gap") or {}
+    row = {c: report.get(k) for c, k in TARGET_COLUMNS.items()}
+    if row["target_met"] is not None:
+        row["target_met"] = int(bool(row["target_met"]))
+    return row
 
 
 def _num(v: Any) -> float | None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fairnn.datasets.core import Splits
-from fairnn.errors import ConfigError
+from fairnn.errors import ConfigError, FairnnError
 from fairnn.experiments.run import RunResult, load_splits, method_params, run_spec
 from fairnn.experiments.spec import RunSpec, TargetGap
 from fairnn.methods.base import METHODS, get_method
@@ -35,7 +35,13 @@ from fairnn.metrics.degenerate import why_degenerate
 from fairnn.notion import Notion
 from fairnn.training.search import Budget, MeetTarget, Outcome, log_grid, run_search
 
-__all__ = ["fairness_weight", "run_spec_or_search", "target_gap_lines", "weighted_methods"]
+__all__ = [
+    "fairness_weight",
+    "run_spec_or_search",
+    "target_gap_lines",
+    "target_summary",
+    "weighted_methods",
+]
 
 #: the metric the criterion reads: the gap, or NaN for a degenerate model (never chosen
 #: while any model can be ranked)
@@ -206,3 +212,24 @@ def target_gap_lines(report: dict[str, Any]) -> list[str]:
             "smallest gap (widen the range, raise the budget or relax the target)"
         )
     return lines
+
+
+def target_summary(runs: list[dict[str, Any]]) -> str:
+    """The searches of recorded runs (rows of :meth:`ResultStore.runs
+    <fairnn.experiments.store.ResultStore.runs>`, one configuration's seeds) as one table
+    cell: the weights chosen, their validation gaps and whether each met the target, e.g.
+    ``lam=4.22, 31.6 (val gap 0.0038, 0.0210; met 1/2)``; ``-`` when none searched."""
+    found = sorted((r for r in runs if r.get("target_weight") is not None), key=lambda r: r["seed"])
+    if not found:
+        return "-"
+    try:
+        name = fairness_weight(found[0]["method"])
+    except FairnnError:  # a method this fairnn does not know
+        name = "weight"
+    weights = ", ".join(f"{r['target_weight']:.3g}" for r in found)
+    gaps = ", ".join(
+        "?" if r["target_val_gap"] is None else f"{r['target_val_gap']:.4f}" for r in found
+    )
+    met = sum(bool(r["target_met"]) for r in found)
+    verdict = ("met" if met else "missed") if len(found) == 1 else f"met {met}/{len(found)}"
+    return f"{name}={weights} (val gap {gaps}; {verdict})"
