@@ -19,7 +19,12 @@ a local summary's ``unverified`` count; 112 in all) and the global certificate o
 net (32 values), which issue 19's soundness work changed: the padded bounds
 (δ upper 0.0239478 -> 0.0239479), a larger MILP (418 -> 446 columns: the conditioned
 encoding) and a witness 0.15 % lower (within the 0.5 % target gap). No metric, run id or
-other output moved.
+other output moved. Re-recorded again later on 2026-12-04 after issue 19's scale work, with 23
+intended differences, all in the certificates: the global certificate's propagated bound
+(``relaxation_bound`` 0.0321 -> 0.0240, the largest symbolic bound of its 25 parts) and its new
+``parts`` entry; each local certificate's ``model_size`` now describes the largest piece of
+its ball (fewer columns, integers and unstable neurons) and counts ``pieces`` and ``milps``.
+Every δ, witness and status is unchanged.
 """
 
 from __future__ import annotations

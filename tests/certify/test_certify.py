@@ -641,7 +641,9 @@ def test_ctrl_c_stops_a_long_global_certificate_with_a_sound_anytime_bound(monke
     t0 = time.perf_counter()
     timer.start()
     try:
-        cert = certify_global(seq, dom, eps=0.2, metric=met, time_limit=120, threads=1)
+        cert = certify_global(
+            seq, dom, eps=0.2, metric=met, time_limit=120, threads=1, search="milp"
+        )
     finally:
         timer.cancel()
     assert time.perf_counter() - t0 < 60  # it did not run to its 120 s limit

@@ -68,7 +68,7 @@ def test_netspec_accepts_only_hidden_activations_and_heads():
 def test_certify_config_validates_and_fills_the_kind_defaults():
     cfg = CertifyConfig(eps=0.1)
     assert cfg.resolve("global").time_limit == 60.0 and cfg.resolve("global").bounds == "lp"
-    assert cfg.resolve("local").time_limit == 10.0 and cfg.resolve("local").bounds == "interval"
+    assert cfg.resolve("local").time_limit == 10.0 and cfg.resolve("local").bounds == "symbolic"
     assert CertifyConfig.of(cfg, {"time_limit": 5}).time_limit == 5.0
     with pytest.raises(InvalidValueError, match="'eps'"):
         CertifyConfig(eps=float("inf"))

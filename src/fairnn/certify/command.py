@@ -35,6 +35,10 @@ def certify_model(
     threads: int | None = None,
     domain: Any = None,
     save_domain: str | os.PathLike[str] | None = None,
+    search: str = "auto",
+    workers: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """What ``fairnn certify`` prints, as a JSON-ready dict (``text`` holds the summary).
 
@@ -45,6 +49,10 @@ def certify_model(
     ``mahalanobis``/``mahalanobis-box`` or ``A`` for ``embedding``, in model-input units.
     ``domain`` (a domain spec file or a FeatureMeta, :mod:`.domain_file`) replaces the
     input domain the model or its data implies; ``save_domain`` writes the one used.
+    ``search``: ``milp`` (one MILP over the domain), ``branch`` (branch and bound over it,
+    :mod:`.branch`, whose leaf MILPs run on ``workers`` processes of ``backend``, ``local``
+    or ``dask`` at ``scheduler``) or ``auto`` (branch for networks with at least 64 hidden
+    neurons). ``workers`` also run local certificates' points.
     """
     check_number(local, "local", integer=True, ge=0, hint="rows to certify; 0: the whole domain")
     if threads is not None:
@@ -76,6 +84,10 @@ def certify_model(
         time_limit=time_limit,
         integers=integers,
         progress=progress,
+        search=search,
+        workers=workers,
+        backend=backend,
+        scheduler=scheduler,
     )
     if local > 0:
         if rows is None:

@@ -25,10 +25,15 @@ __all__ = ["GLOBAL_DEFAULTS", "LOCAL_DEFAULTS", "CertifyConfig"]
 
 Kind = Literal["global", "local"]
 
+#: ``search="auto"`` branches (:mod:`fairnn.certify.branch`) from this many hidden neurons on:
+#: measured on Adult (BENCHMARKS.md), branch ended 60 s with smaller gaps than one MILP on
+#: 32-32 (28 % against 48 %) and 200-200 (71 % against 75 %), while small nets close fastest
+#: in one MILP
+BRANCH_FROM = 64
 #: what ``None`` means for a global certificate: a 60 s budget, LP-tightened bounds
 GLOBAL_DEFAULTS: dict[str, Any] = {"time_limit": 60.0, "bounds": "lp"}
-#: ... and for local ones: 10 s per point, interval bounds (small problems)
-LOCAL_DEFAULTS: dict[str, Any] = {"time_limit": 10.0, "bounds": "interval"}
+#: ... and for local ones: 10 s per point, symbolic bounds (cheap, no LP)
+LOCAL_DEFAULTS: dict[str, Any] = {"time_limit": 10.0, "bounds": "symbolic"}
 
 
 @contextmanager
@@ -71,8 +76,8 @@ class CertifyConfig(ConfigModel, what="certify setting"):
     time_limit: float | None = Field(
         None, gt=0, description="seconds (local: per point); None: 60 global, 10 local"
     )
-    bounds: Literal["lp", "interval"] | None = Field(
-        None, description="neuron bounds; None: lp (global), interval (local)"
+    bounds: Literal["lp", "symbolic", "interval"] | None = Field(
+        None, description="neuron bounds; None: lp (global), symbolic (local)"
     )
     threads: int | None = Field(None, description="solver threads (None: the solver's choice)")
     # -- global only ---------------------------------------------------------------
@@ -90,9 +95,28 @@ class CertifyConfig(ConfigModel, what="certify setting"):
     cross_check: bool = Field(
         True, description="re-solve with the other solver when a solver's claim is refuted"
     )
+    search: Literal["auto", "milp", "branch"] = Field(
+        "auto",
+        description="one MILP over the domain, branch and bound over it (branch.py), or auto: "
+        f"branch for networks with at least {BRANCH_FROM} hidden neurons",
+    )
+    workers: int = Field(
+        1, ge=1, description="processes for the leaf MILPs (branch) or the points (local)"
+    )
+    backend: Literal["local", "dask"] = Field(
+        "local", description="workers: local processes or a Dask cluster"
+    )
+    scheduler: str | None = Field(None, description="workers: a Dask scheduler address")
     # -- local only ----------------------------------------------------------------
     progress: bool = Field(True, description="a progress bar on a terminal")
     fast: bool = Field(True, description="closed form where the network is affine on the ball")
+    pieces: int = Field(
+        128,
+        ge=1,
+        description="cut each ball (local) or the pair set (global) into at most this many "
+        "pieces, one per category of each one-hot block or binary column that may switch "
+        "(1: solve it whole)",
+    )
 
     def __init__(self, /, **data: Any) -> None:
         with _errors(self.what):

@@ -114,7 +114,8 @@ def sigmoid_pair_bound(kind: str, L: float, U: float, dmax: float) -> float:
 class EncodeOptions:
     """How the problem is built (see the module docstring)."""
 
-    bounds: str = "lp"  # lp | interval
+    #: interval | symbolic (back-substitution, :mod:`.symbolic`) | lp (symbolic, then LP)
+    bounds: str = "lp"
     M: int = DEFAULT_M  # output head grid: 2M + 1 breakpoints
     hidden_M: int = DEFAULT_M
     l2_levels: int = L2_LEVELS
@@ -146,8 +147,10 @@ class EncodeOptions:
         return cls(**base)
 
     def __post_init__(self) -> None:
-        if self.bounds not in ("lp", "interval"):
-            raise InvalidValueError(f"bounds must be 'lp' or 'interval', got {self.bounds!r}")
+        if self.bounds not in ("lp", "symbolic", "interval"):
+            raise InvalidValueError(
+                f"bounds must be 'lp', 'symbolic' or 'interval', got {self.bounds!r}"
+            )
         if self.l2_encoding not in ("btn", "box"):
             raise InvalidValueError(f"l2_encoding must be 'btn' or 'box', got {self.l2_encoding!r}")
         if self.head_encoding not in ("auto", "difference", "envelopes", "both", "sos2"):
@@ -242,6 +245,8 @@ class _Builder:
         eps: float,
         x0: np.ndarray | None,
         opts: EncodeOptions,
+        piece: tuple[np.ndarray, np.ndarray] | None = None,
+        pair_boxes: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None,
     ) -> None:
         if spec.in_features != domain.dim:
             raise InvalidValueError(
@@ -262,6 +267,10 @@ class _Builder:
         )
         self.x0 = None if x0 is None else np.asarray(x0, dtype=np.float64)
         self.copies = 1 if x0 is not None else 2
+        self.piece = piece
+        self.pair_boxes = pair_boxes
+        #: LP tightening runs
+        self._lp = opts.bounds == "lp"
         self.m = MilpModel()
         self.fillers: list[Callable[[dict[str, Any]], None]] = []
         self.lp_solves = 0
@@ -273,9 +282,21 @@ class _Builder:
         dlo, dhi = B.delta_box(dom, self.metric, self.eps)
         self.dbox = (dlo, dhi)
         if self.x0 is not None:
-            boxes = [B.ball_box(dom, self.x0, dlo, dhi)]
+            lo, hi = B.ball_box(dom, self.x0, dlo, dhi)
+            if self.piece is not None:  # a part of the ball (bounds of the caller's split)
+                lo, hi = np.maximum(lo, self.piece[0]), np.minimum(hi, self.piece[1])
+                if np.any(lo > hi):
+                    raise InvalidValueError("the piece does not meet the ball around x0")
+            boxes = [(lo, hi)]
+        elif self.pair_boxes is not None:  # one box per copy, inside the domain
+            boxes = [
+                (np.maximum(dom.lower, lo), np.minimum(dom.upper, hi)) for lo, hi in self.pair_boxes
+            ]
+            if any(np.any(lo > hi) for lo, hi in boxes):
+                raise InvalidValueError("a copy's box does not meet the domain")
         else:
             boxes = [(dom.lower.copy(), dom.upper.copy())] * 2
+        self.boxes = boxes
         self.x: list[np.ndarray] = []
         for c, (lo, hi) in enumerate(boxes):
             is_int = np.array(
@@ -460,22 +481,35 @@ class _Builder:
     # -- layers --------------------------------------------------------------------------
     def _tighten(self, phi: list[np.ndarray], L, U, dL, dU, op: Activation) -> None:
         """LP-tighten the per-copy bounds, then (pairs) the difference bounds, in place."""
-        if self.opts.bounds != "lp":
+        if not self._lp:
             return
         t0 = time.perf_counter()
         tight = B.LpTightener(self.m, self.opts.threads)
         cand = op.tighten(L, U)
-        p0 = phi[0]
+        # one domain for both copies: the pair set is symmetric and copy 1 speaks for both;
+        # with pair_boxes, L and U are the hull of both copies' ranges
+        asym = self.copies == 2 and self.pair_boxes is not None
+        copies = phi if asym else phi[:1]
         budget = self.opts.bounds_time_limit
         t_end = math.inf if budget is None else t0 + max(budget - self.bounds_s, 0.0)
         for j in cand:
             if time.perf_counter() > t_end:
                 break  # out of time: the rest keep their interval bounds
-            lo, hi = tight.range(np.array([p0[j]]), np.array([1.0]))
+            ranges = [tight.range(np.array([p[j]]), np.array([1.0])) for p in copies]
+            lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
             L[j], U[j] = max(L[j], lo), min(U[j], hi)
             if L[j] > U[j]:  # numerical noise on a (near) fixed value: keep both
                 L[j], U[j] = U[j], L[j]
-        if self.copies == 2:
+        if asym:
+            cols = np.concatenate(phi).astype(np.int32)
+            tight.h.changeColsBounds(cols.size, cols, np.tile(L, 2), np.tile(U, 2))
+            diff = np.array([1.0, -1.0])
+            for j in op.tighten(L, U):
+                if time.perf_counter() > t_end:
+                    break
+                lo, hi = tight.range(np.array([phi[0][j], phi[1][j]]), diff)
+                dL[j], dU[j] = max(dL[j], lo), min(dU[j], hi)
+        elif self.copies == 2:
             # the pair set is symmetric: copy 2 has copy 1's bounds, and max Δ = -min Δ
             cols = np.concatenate(phi).astype(np.int32)
             tight.h.changeColsBounds(cols.size, cols, np.tile(L, 2), np.tile(U, 2))
@@ -496,12 +530,16 @@ class _Builder:
         # post-activation bounds of the previous layer, per copy and for the difference
         if self.copies == 1:
             xlo, xhi = m.lb[self.x[0]].copy(), m.ub[self.x[0]].copy()
-        else:
-            xlo, xhi = dom.lower.copy(), dom.upper.copy()
+        else:  # both copies' boxes (with pair_boxes: their hull; bounds hold for both)
+            (lo1, hi1), (lo2, hi2) = self.boxes
+            xlo, xhi = np.minimum(lo1, lo2), np.maximum(hi1, hi2)
         dlo, dhi = self.dbox
-        dlo = np.maximum(dlo, xlo - xhi)
-        dhi = np.minimum(dhi, xhi - xlo)
+        if self.copies == 1:
+            dlo, dhi = np.maximum(dlo, xlo - xhi), np.minimum(dhi, xhi - xlo)
+        else:
+            dlo, dhi = np.maximum(dlo, lo1 - hi2), np.minimum(dhi, hi1 - lo2)
         prev = [x.copy() for x in self.x]  # column per unit, -1 for a constant 0
+        sym = self._symbolic(xlo, xhi, dlo, dhi)
         self.records: list[LayerRecord] = []
         n_layers = len(spec.weights)
         # the last layer is the logit: bounded and tightened as an identity
@@ -515,6 +553,10 @@ class _Builder:
             else:
                 L, U = B.affine(W, b, xlo, xhi)
                 dL, dU = B.diff_affine(W, dlo, dhi)
+            col_L, col_U = L, U
+            if sym is not None:  # both sound: keep the tighter of each
+                L, U = np.maximum(L, sym[li][0]), np.minimum(U, sym[li][1])
+                dL, dU = np.maximum(dL, sym[li][2]), np.minimum(dU, sym[li][3])
             n = W.shape[0]
             phi = []
             for c in range(self.copies):
@@ -527,7 +569,9 @@ class _Builder:
             op = logit if last else hidden
             self._tighten(phi, L, U, dL, dU, op)
             for c in range(self.copies):
-                m.set_bounds(phi[c], L, U)
+                # the columns keep the interval bounds unless LP tightening ran: HiGHS is
+                # much slower with every column at its tight symbolic bound (docs/certify.md)
+                m.set_bounds(phi[c], *((L, U) if self._lp else (col_L, col_U)))
             rec = LayerRecord(op.name, L.copy(), U.copy(), dL.copy(), dU.copy())
             self.records.append(rec)
             if last:
@@ -552,6 +596,30 @@ class _Builder:
             rec.unstable = layer.unstable
             xlo, xhi = op.interval(L, U)
             dlo, dhi = op.diff_interval(L, U, dL, dU)
+
+    def _symbolic(self, xlo, xhi, dlo, dhi) -> list[tuple[np.ndarray, ...]] | None:
+        """Per layer ``(L, U, dL, dU)`` by back-substitution (:mod:`.symbolic`) over the
+        input box (and, for pairs, the difference box), or None with ``bounds="interval"``."""
+        if self.opts.bounds == "interval":
+            return None
+        from fairnn.certify.symbolic import copy_bounds, pair_bounds
+
+        t0 = time.perf_counter()
+        blocks = self.dom.blocks
+        if self.copies == 1:
+            out = [
+                (L[0], U[0], np.full(L.shape[1], -np.inf), np.full(L.shape[1], np.inf))
+                for L, U in copy_bounds(self.spec, xlo, xhi, blocks)
+            ]
+        else:
+            (lo1, hi1), (lo2, hi2) = self.boxes
+            pb = pair_bounds(self.spec, lo1, hi1, lo2, hi2, dlo, dhi, blocks)
+            out = [
+                (np.minimum(r.L1, r.L2)[0], np.maximum(r.U1, r.U2)[0], r.dL[0], r.dU[0])
+                for r in pb.layers
+            ]
+        self.bounds_s += time.perf_counter() - t0
+        return out
 
     def _fill_phi(self, phi: list[np.ndarray], li: int, last: bool) -> None:
         def fill(st: dict[str, Any]) -> None:
@@ -718,16 +786,29 @@ def encode(
     *,
     x0: np.ndarray | None = None,
     options: EncodeOptions | None = None,
+    piece: tuple[np.ndarray, np.ndarray] | None = None,
+    pair_boxes: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None,
 ) -> Encoding:
     """Build the pair problem (``x0=None``) or the single-copy problem around ``x0``.
 
     The pair problem's objective is the head's bound on ``g(z') - g(z'')``
     (without the head's scale and offset); the single-copy problem has no
-    objective (the caller maximises and minimises ``z``).
+    objective (the caller maximises and minimises ``z``). ``piece`` (single copy only), a
+    box ``(lo, hi)``, restricts the ball to its part inside the box. ``pair_boxes`` (pairs
+    only), ``((lo1, hi1), (lo2, hi2))``, gives each copy its own box (within the domain):
+    a part of the pair set, e.g. one category of a switchable block per copy. The pair set
+    is then not symmetric: LP tightening bounds both copies (their hull) and both ends of
+    each difference; the row
+    ``z' ≥ z''`` stays, so the problem bounds the positive part of ``f(x') - f(x'')`` on the
+    part, and the mirrored part bounds the other sign.
     """
+    if piece is not None and x0 is None:
+        raise InvalidValueError("a piece restricts the ball around x0: pass x0 as well")
+    if pair_boxes is not None and x0 is not None:
+        raise InvalidValueError("pair_boxes split the pair problem: not with x0")
     opts = options or EncodeOptions()
     t0 = time.perf_counter()
-    b = _Builder(spec, domain, metric, eps, x0, opts)
+    b = _Builder(spec, domain, metric, eps, x0, opts, piece, pair_boxes)
     b.inputs()
     b.layers()
     body = b.m.copy() if b.copies == 2 and not activation(spec.head).linear else None

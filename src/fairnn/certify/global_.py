@@ -25,19 +25,22 @@ from typing import Any
 
 import numpy as np
 
-from fairnn.certify.attack import polish_pair, search_pairs
+from fairnn.certify.attack import search_pairs
+from fairnn.certify.bounds import delta_box
 from fairnn.certify.certificate import Certificate, rel_gap
-from fairnn.certify.config import CertifyConfig
+from fairnn.certify.config import BRANCH_FROM, CertifyConfig
 from fairnn.certify.domain import Domain
 from fairnn.certify.encoding import EncodeOptions, Encoding, encode, rehead
 from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet
 from fairnn.certify.ops import Activation, SShaped, activation
+from fairnn.certify.parts import pair_parts
 from fairnn.certify.problem import prepare
 from fairnn.certify.progress import anytime
 from fairnn.certify.solvers import SolveResult, SolveWatch
+from fairnn.certify.symbolic import pair_bounds
 from fairnn.certify.verify import checked_solve
-from fairnn.certify.witness import BestPair, feasible, repair_pair
+from fairnn.certify.witness import BestPair, feasible, polish_witness, repair_pair
 from fairnn.datasets.core import TabularData
 
 __all__ = ["certify_global"]
@@ -114,6 +117,17 @@ class _Rounds:
     #: why solver claims were refuted (:mod:`.verify`), and cross-checks that replaced them
     refuted: list[str] = field(default_factory=list)
     cross_checked: list[str] = field(default_factory=list)
+
+    def add(self, other: _Rounds) -> None:
+        """Count ``other``'s solves, time, nodes and messages in these (bounds aside)."""
+        self.count += other.count
+        self.solve_s += other.solve_s
+        self.nodes += other.nodes
+        self.statuses += other.statuses
+        self.trace += other.trace
+        self.refuted += other.refuted
+        self.cross_checked += other.cross_checked
+        self.result = other.result if self.result is None else self.result
 
 
 def _solve_rounds(
@@ -244,6 +258,148 @@ def _settle(
     return upper, status, reason
 
 
+@dataclass
+class _Parts:
+    """What the parts of the pair set (:mod:`.parts`) proved: a bound per part."""
+
+    prop: np.ndarray  # the propagated (symbolic) bound of each part
+    upper: np.ndarray  # the bound each part ends with (proven)
+    status: list[str]  # per part: pruned, optimal, time_limit, bound_only, unverified
+    reasons: list[str]
+    rounds: _Rounds
+    solved: int = 0  # parts whose MILP ran
+
+    def settle(self, lower: float) -> tuple[float, str, str | None]:
+        """The reported bound, status and reason: the largest part bound; the worst status
+        among the parts that could hold a pair above ``lower``."""
+        upper = float(max(self.upper.max(), lower))
+        live = [st for st, u in zip(self.status, self.upper, strict=True) if u > lower]
+        order = ("unverified", "bound_only", "time_limit")
+        status = next((st for st in order if st in live), "optimal")
+        reason = "; ".join(self.reasons) if status == "unverified" else None
+        if self.upper.max() < lower * (1 - 1e-9):  # impossible unless a bound is wrong
+            return (
+                math.inf,
+                "unverified",
+                (
+                    f"the part bounds ({self.upper.max():.9g}) are below a real pair "
+                    f"({lower:.9g}); please report this as a bug"
+                ),
+            )
+        return upper, status, reason
+
+    def merge_into(self, rounds: _Rounds) -> _Rounds:
+        """The whole problem's rounds with the parts' solves added (their bound unchanged)."""
+        rounds.add(self.rounds)
+        return rounds
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pruned": int(sum(st == "pruned" for st in self.status)),
+            "solved": self.solved,
+            "bounds": [round(float(u), 6) for u in self.upper],
+        }
+
+
+class _PartBest(BestPair):
+    """The best real pair of one part, oriented (``f(x') ≥ f(x'')``) and inside it, so it
+    satisfies the part's encoding; every pair offered also goes to the global ``best``."""
+
+    def __init__(self, part: tuple[np.ndarray, ...], best: BestPair) -> None:
+        super().__init__()
+        self.part, self.best = part, best
+
+    def offer(self, net: CertNet, a: np.ndarray, b: np.ndarray) -> None:
+        self.best.offer(net, a, b)
+        fa, fb = net.f(np.vstack([a, b]))
+        pair = (a, b) if fa >= fb else (b, a)
+        if _inside(pair, self.part):
+            super().offer(net, *pair)
+
+
+def _inside(pair: tuple[np.ndarray, np.ndarray], part: tuple[np.ndarray, ...]) -> bool:
+    lo1, hi1, lo2, hi2 = part
+    a, b = pair
+    tol = 1e-9
+    return bool(
+        np.all(a >= lo1 - tol) and np.all(a <= hi1 + tol)
+        and np.all(b >= lo2 - tol) and np.all(b <= hi2 + tol)
+    )  # fmt: skip
+
+
+def _parts_details(prop: np.ndarray | None, parted: _Parts | None) -> dict[str, Any]:
+    """``details["parts"]``: how many parts, their largest symbolic bound, and (when the
+    whole problem left a gap) what their MILPs did."""
+    if prop is None:
+        return {}
+    out: dict[str, Any] = {"count": int(prop.size), "bound": float(prop.max())}
+    return {"parts": {**out, **({} if parted is None else parted.summary())}}
+
+
+def _solve_parts(
+    parts: tuple[np.ndarray, ...],
+    prop: np.ndarray,
+    opts: EncodeOptions,
+    cfg: CertifyConfig,
+    problem: tuple[CertNet, Domain, SimilarityMetric],
+    best: BestPair,
+    t0: float,
+    stop: threading.Event,
+) -> _Parts:
+    """Settle the parts whose bound ``prop`` (proven: the part's symbolic bound, capped by
+    the whole problem's) is at or below the best real pair, and solve the others' MILPs
+    (:func:`_solve_rounds` on the part's ``pair_boxes``), the largest bound first, each
+    with an equal share of the time left."""
+    net, domain, met = problem
+    spec = net.spec
+    P = list(zip(*parts, strict=True))
+    upper = prop.copy()
+    status = ["time_limit"] * len(P)  # a part left unsolved keeps its (capped) bound
+    reasons: list[str] = []
+    agg = _Rounds(float(prop.max()))
+    deadline = t0 + cfg.time_limit
+    solved = 0
+    order = [int(p) for p in np.argsort(-prop, kind="stable")]
+    for k, p in enumerate(order):
+        if prop[p] <= best.value:
+            status[p] = "pruned"  # no pair of this part beats a real pair
+            continue
+        if stop.is_set():
+            continue  # Ctrl-C: the part keeps its propagated bound
+        left = sum(1 for q in order[k:] if prop[q] > best.value)
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.3:
+            continue  # out of time
+        share = max(remaining / left, min(remaining, 0.5))
+        lo1, hi1, lo2, hi2 = P[p]
+        # LP tightening of the part: at most a third of its share
+        popts = replace(opts, bounds_time_limit=share / 3)
+        enc = encode(spec, domain, met, cfg.eps, options=popts, pair_boxes=((lo1, hi1), (lo2, hi2)))
+        mine = _PartBest(P[p], best)
+        if best.pair is not None:
+            mine.offer(net, *best.pair)
+        sub = cfg.model_copy(update={"time_limit": share})
+        rounds = _solve_rounds(
+            enc, popts, sub, problem, mine, float(prop[p]), time.perf_counter(), stop
+        )
+        upper[p], status[p], reason = _settle(rounds, float(prop[p]), float(prop[p]), mine.value)
+        if reason:
+            reasons.append(reason)
+        agg.add(rounds)
+        solved += 1
+    return _Parts(prop, upper, status, reasons, agg, solved)
+
+
+def _search(cfg: CertifyConfig, spec: Any) -> str:
+    """The search a certificate runs: ``cfg.search``, or for ``auto`` branch and bound on
+    networks with at least :data:`~fairnn.certify.config.BRANCH_FROM` hidden neurons (not
+    for the published encoding's comparison, ``use_propagated_bound=False``)."""
+    if cfg.search != "auto":
+        return cfg.search
+    big = sum(spec.hidden) >= BRANCH_FROM and cfg.use_propagated_bound and cfg.options is None
+    return "branch" if big else "milp"
+
+
 def certify_global(
     model: Any,
     features: Any = None,
@@ -262,12 +418,13 @@ def certify_global(
     """
     t0 = time.perf_counter()
     cfg = CertifyConfig.of(config, settings).resolve("global")
-    shown: dict[str, Any] = {"scale": 1.0, "best": None}
+    shown: dict[str, Any] = {"scale": 1.0, "best": None, "label": "solver bound"}
 
     def describe(bound: float, incumbent: float) -> str:
         best = shown["best"]
         lower = 0.0 if best is None else best.value
-        return f"solver bound {shown['scale'] * bound:.6g}, witness {lower:.6g} (Ctrl-C: stop)"
+        label, value = shown["label"], shown["scale"] * bound
+        return f"{label} {value:.6g}, witness {lower:.6g} (Ctrl-C: stop)"
 
     with anytime(cfg.progress, describe) as watch:
         return _certify(model, features, cfg, data, t0, watch, shown)
@@ -303,29 +460,53 @@ def _certify(
     best = _incumbent(net, domain, met, cfg, data)
     shown.update(scale=scale, best=best)
     t_attack = time.perf_counter() - t0
+    if _search(cfg, spec) == "branch":
+        from fairnn.certify.branch import certify_branch
+
+        shown["label"] = "proven bound"
+
+        def progress(bound: float, witness: float) -> None:
+            if watch.on_bound is not None:
+                watch.on_bound(bound / scale, bound / scale)
+
+        return certify_branch(
+            net, domain, met, cfg, best, t0, watch.stop, t_attack, progress=progress
+        )
     if isinstance(head, SShaped) and best.pair is not None and best.value > 0:
         # a fine head grid around the incumbent's logits from the start
         zi = spec.logit(np.vstack(best.pair))
         fine = _fine_points(head, zi, cfg.target_gap, best.value / scale)
         opts = replace(opts, head_extra=(tuple(fine), ()))
+    # the pair set cut per switching category (:mod:`.parts`); not for the published
+    # encoding's comparison, which has no propagated bounds
+    parts = (
+        pair_parts(domain, *delta_box(domain, met, cfg.eps), cfg.pieces)
+        if cfg.use_propagated_bound
+        else None
+    )
     enc: Encoding = encode(spec, domain, met, cfg.eps, options=opts)
     relax = scale * enc.relaxation_bound()  # padded: a bound leaving propagation
+    prop = None
+    if parts is not None:  # each part's symbolic bound: their largest bounds every pair
+        prop = pair_bounds(spec, *parts, *delta_box(domain, met, cfg.eps), domain.blocks)
+        prop = prop.output_bound()
+        relax = min(relax, float(prop.max()))
     # the propagated bound is fairnn's (relational bounds); the published encoding has none
     upper = relax if cfg.use_propagated_bound else math.inf
-    rounds = _solve_rounds(enc, opts, cfg, (net, domain, met), best, upper, t0, watch.stop)
-    if cfg.attack and best.pair is not None and best.value > 0:
-        # the witness (often a solver's incumbent, stopped within its gap) polished
-        polished = polish_pair(
-            spec.torch_function(),
-            domain,
-            met,
-            cfg.eps,
-            best.pair,
-            repair=lambda a, b: repair_pair(domain, met, cfg.eps, a, b),
-        )
-        if polished is not None and feasible(domain, met, cfg.eps, *polished):
-            best.offer(net, *polished)
-    if any("violates the encoding" in r for r in rounds.refuted):
+    # with parts, the whole problem gets half the time first (small nets close there)
+    whole = cfg if parts is None else cfg.model_copy(update={"time_limit": 0.5 * cfg.time_limit})
+    rounds = _solve_rounds(enc, opts, whole, (net, domain, met), best, upper, t0, watch.stop)
+    parted: _Parts | None = None
+    if parts is not None and prop is not None:
+        cap, _, _ = _settle(rounds, upper, relax, best.value)
+        if rel_gap(cap, best.value) > cfg.target_gap and not watch.stop.is_set():
+            parted = _solve_parts(
+                parts, np.minimum(prop, cap), opts, cfg, (net, domain, met), best, t0, watch.stop
+            )
+            rounds = parted.merge_into(rounds)
+    if cfg.attack:
+        polish_witness(net, domain, met, cfg.eps, best)
+    if parted is None and any("violates the encoding" in r for r in rounds.refuted):
         # a real pair falls outside the encoding: its (LP-tightened) bounds are suspect, so
         # the fallback is the bound of plain interval arithmetic
         plain = encode(spec, domain, met, cfg.eps, options=replace(opts, bounds="interval"))
@@ -333,6 +514,11 @@ def _certify(
         upper = relax if cfg.use_propagated_bound else math.inf
     lower = best.value
     upper, status, reason = _settle(rounds, upper, relax, lower)
+    if parted is not None and status != "unverified":
+        # every part's bound is also capped by the whole problem's: the smaller stands
+        p_upper, p_status, p_reason = parted.settle(lower)
+        if p_upper < upper:
+            upper, status, reason = p_upper, p_status, p_reason
     witness = None if best.pair is None else [best.pair[0].tolist(), best.pair[1].tolist()]
     size = {**spec.to_dict(), **enc.size(), "domain": domain.to_dict()}
     result = rounds.result
@@ -365,6 +551,7 @@ def _certify(
             "dz_bounds": None if enc.dz_bounds is None else list(enc.dz_bounds),
             "bounds": opts.bounds,
             "M": opts.M,
+            **_parts_details(prop, parted),
             **({"interrupted": True} if watch.stop.is_set() else {}),
             **({"reason": reason} if reason else {}),
             **({"refuted": rounds.refuted} if rounds.refuted else {}),

@@ -30,7 +30,7 @@ from fairnn.certify.domain import Domain
 from fairnn.certify.encoding import EncodeOptions, encode
 from fairnn.certify.margin import pad_down, pad_up
 from fairnn.certify.metrics import SimilarityMetric
-from fairnn.certify.network import CertNet
+from fairnn.certify.network import CertNet, NetSpec
 from fairnn.certify.ops import activation
 from fairnn.certify.problem import prepare
 from fairnn.certify.verify import checked_solve
@@ -149,8 +149,32 @@ def _check_rows(domain: Domain, Xn: np.ndarray) -> tuple[Domain, np.ndarray]:
     return domain, domain.project(Xn)  # snap float32 rows onto the integer grid (|change| <= 1e-5)
 
 
+def _pieces(
+    domain: Domain, lo: np.ndarray, hi: np.ndarray, most: int = 128
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ball's box ``[lo, hi]`` cut into pieces, one per choice of category of each
+    one-hot block that may switch (their union is the box's set of valid inputs). A box
+    with more than ``most`` choices stays whole."""
+    free = [list(b) for b in domain.blocks if np.any(hi[list(b)] > lo[list(b)])]
+    options = [[c for c in b if hi[c] > 0.5] for b in free]
+    if not free or math.prod(len(o) for o in options) > most:
+        return lo[None].copy(), hi[None].copy()
+    P_lo, P_hi = [lo.copy()], [hi.copy()]
+    for cols, live in zip(free, options, strict=True):
+        nxt_lo, nxt_hi = [], []
+        for pl, ph in zip(P_lo, P_hi, strict=True):
+            for c in live:
+                ql, qh = pl.copy(), ph.copy()
+                ql[cols], qh[cols] = 0.0, 0.0
+                ql[c], qh[c] = 1.0, 1.0
+                nxt_lo.append(ql)
+                nxt_hi.append(qh)
+        P_lo, P_hi = nxt_lo, nxt_hi
+    return np.array(P_lo), np.array(P_hi)
+
+
 def _milp_range(
-    net: CertNet,
+    spec: NetSpec,
     domain: Domain,
     met: SimilarityMetric,
     x0: np.ndarray,
@@ -158,56 +182,136 @@ def _milp_range(
     opts: EncodeOptions,
     known: list[np.ndarray],
 ) -> tuple[float, float, list[np.ndarray], str, dict[str, Any], list[str]]:
-    """The proven range of ``z`` over the ball around ``x0`` (two MILPs: max and min z),
-    the solutions as candidate witnesses, the status, the problem's size and the reasons
-    any solver claim was refuted. ``known`` are real points of the ball (``x0`` and the
-    pair search's): they check every claim (:func:`.verify.checked_solve`) and warm-start
-    the solver."""
+    """The proven range of ``z`` over the ball around ``x0``, the solvers' solutions as
+    candidate witnesses, the status, the problem's size and the reasons any solver claim
+    was refuted.
+
+    The ball is cut into pieces, one per category of each one-hot block that may switch
+    (:func:`_pieces`): on a piece far fewer neurons are unstable. Each piece gets a
+    bound from back-substitution (:mod:`.symbolic`); for each of max z and min z, a
+    piece whose bound cannot beat the best real point is settled by that bound, the
+    others by a MILP on the piece (the largest bound first). ``known`` are real points
+    of the ball (``x0`` and the pair search's): they check every claim inside their piece
+    (:func:`.verify.checked_solve`) and warm-start the solver. A piece whose claim is
+    refuted, or whose solve proves nothing, keeps its propagated bound."""
+    from fairnn.certify.symbolic import copy_bounds
+
     t0 = time.perf_counter()
-    enc = encode(net.spec, domain, met, cfg.eps, x0=x0, options=opts)
-    z = enc.z[0]
-    points = [enc.assignment([x]) for x in known]
-    zs = [float(v[z]) for v in points]
-    # a bound leaving propagation carries the margin
-    z_lo_b, z_hi_b = pad_down(enc.z_bounds[0]), pad_up(enc.z_bounds[1])
+    dlo, dhi = B.delta_box(domain, met, float(cfg.eps))
+    lo, hi = B.ball_box(domain, x0[None], dlo, dhi)
+    _discrete_box(domain, x0[None], lo, hi, dlo, dhi)
+    P_lo, P_hi = _pieces(domain, lo[0], hi[0], cfg.pieces)
+    method = "interval" if opts.bounds == "interval" else "symbolic"
+    zL, zU = copy_bounds(spec, P_lo, P_hi, domain.blocks, method=method)[-1]
+    prop = (zL[:, 0], zU[:, 0])  # padded bounds of z on each piece
+    known_z = spec.logit(np.array(known)) if known else np.zeros(0)
+    inside = [
+        [k for k, x in enumerate(known) if np.all(x >= pl - 1e-9) and np.all(x <= ph + 1e-9)]
+        for pl, ph in zip(P_lo, P_hi, strict=True)
+    ]
+    encs: dict[int, Any] = {}
     cand: list[np.ndarray] = []
     statuses: list[str] = []
     reasons: list[str] = []
+    size: dict[str, Any] = {"pieces": len(P_lo), "milps": 0}
+    ends = []
     for sign in (1.0, -1.0):
-        enc.model.set_objective([z], [sign])
-        start = points[int(np.argmax(sign * np.asarray(zs)))] if points else None
-        # local problems are small: close the gap fully (it is also faster than 1e-4 here)
-        checked = checked_solve(
-            enc.model,
-            points,
-            solver=cfg.solver,
-            time_limit=cfg.time_limit / 2,
-            deadline=t0 + cfg.time_limit,
-            cross_check=cfg.cross_check,
-            start=start,
-            threads=cfg.threads,
-            mip_rel_gap=1e-7,
-        )
-        cand.extend(r.x[enc.x[0]] for r in checked.tried if r.x is not None)
-        r = checked.result
-        if checked.reason is not None:
-            reasons.append(checked.reason)
-            statuses.append("unverified")
-            continue
-        statuses.append(r.status if r.bound is not None else "bound_only")
-        if r.bound is None:
-            continue
-        if sign > 0:
-            z_hi_b = min(z_hi_b, r.bound)
-        else:
-            z_lo_b = max(z_lo_b, -r.bound)
+        bound = sign * (prop[1] if sign > 0 else prop[0])  # sign · z <= bound, per piece
+        best = float(np.max(sign * known_z)) if known_z.size else -math.inf
+        status = "optimal"
+        for p in np.argsort(-bound):
+            if bound[p] <= best:
+                continue  # this piece cannot beat a real point: its bound settles it
+            if p not in encs:
+                encs[p] = encode(
+                    spec, domain, met, cfg.eps, x0=x0, options=opts, piece=(P_lo[p], P_hi[p])
+                )
+            enc = encs[p]
+            z = enc.z[0]
+            enc.model.set_objective([z], [sign])
+            points = [enc.assignment([known[k]]) for k in inside[p]]
+            zs = [sign * float(v[z]) for v in points]
+            start = points[int(np.argmax(zs))] if points else None
+            checked = checked_solve(
+                enc.model,
+                points,
+                solver=cfg.solver,
+                time_limit=max(
+                    t0 + cfg.time_limit * (1 if sign < 0 else 0.5) - time.perf_counter(), 0.05
+                ),
+                deadline=t0 + cfg.time_limit,
+                cross_check=cfg.cross_check,
+                start=start,
+                threads=cfg.threads,
+                mip_rel_gap=1e-7,
+            )
+            size["milps"] += 1
+            for r in checked.tried:
+                if r.x is not None:
+                    x = r.x[enc.x[0]]
+                    cand.append(x)
+                    best = max(best, sign * float(spec.logit(x[None])[0]))
+            r = checked.result
+            if checked.reason is not None:
+                reasons.append(checked.reason)
+                status = "unverified"
+                continue
+            if (r.bound is None or r.status != "optimal") and status == "optimal":
+                status = r.status if r.bound is not None else "bound_only"
+            if r.bound is not None:
+                bound[p] = min(bound[p], r.bound)
+        statuses.append(status)
+        ends.append(sign * float(np.max(bound)))
+    size["lp_solves"] = 0
+    for e in encs.values():  # the largest piece solved (LP solves: all of them)
+        for k, v in e.size().items():
+            if k == "lp_solves":
+                size[k] += v
+            elif isinstance(v, (int, float)):
+                size[k] = max(size.get(k, 0), v)
     if "unverified" in statuses:
         status = "unverified"
     elif statuses == ["optimal", "optimal"]:
         status = "optimal"
     else:
         status = "time_limit"
-    return z_lo_b, z_hi_b, cand, status, enc.size(), reasons
+    return ends[1], ends[0], cand, status, size, reasons
+
+
+def _range_task(args: tuple) -> tuple:
+    """:func:`_milp_range` of one point and the seconds it took (a worker's task)."""
+    t0 = time.perf_counter()
+    return (*_milp_range(*args), time.perf_counter() - t0)
+
+
+def _ranges(
+    spec: NetSpec,
+    domain: Domain,
+    met: SimilarityMetric,
+    Xn: np.ndarray,
+    cfg: CertifyConfig,
+    opts: EncodeOptions,
+    known: list[list[np.ndarray]],
+    rows: np.ndarray,
+) -> dict[int, tuple]:
+    """The proven logit range of each of ``rows`` (:func:`_milp_range`), on ``cfg.workers``
+    processes of ``cfg.backend`` (:class:`~fairnn.certify.leaves.LeafPool`); the points are
+    independent, so the certificates are the same for any number of workers."""
+    from tqdm.auto import tqdm
+
+    from fairnn.certify.leaves import LeafPool
+
+    out: dict[int, tuple] = {}
+    show = cfg.progress and sys.stderr.isatty()
+    with (
+        LeafPool(cfg.workers, cfg.backend, cfg.scheduler) as pool,
+        tqdm(total=len(rows), desc="certify", unit="pt", disable=not show, leave=False) as bar,
+    ):
+        tasks = [(spec, domain, met, Xn[i], cfg, opts, known[i]) for i in rows]
+        for i, res in zip(rows, pool.imap(_range_task, tasks), strict=True):
+            out[int(i)] = res
+            bar.update(1)
+    return out
 
 
 def certify_local(
@@ -266,31 +370,32 @@ def certify_local(
             spec.torch_logit(), Xn[search], domain, met, cfg.eps, seed=cfg.seed
         )
     slot = {int(i): k for k, i in enumerate(search)}
-    certs: list[Certificate] = []
-    show = cfg.progress and sys.stderr.isatty()
-    from tqdm.auto import tqdm
-
-    for i in tqdm(range(len(Xn)), desc="certify", unit="pt", disable=not show, leave=False):
-        ti = time.perf_counter()
-        x0 = Xn[i]
-        status = "optimal"
-        size: dict[str, Any] = {}
-        reasons: list[str] = []
+    known_all: list[list[np.ndarray]] = []
+    for i, x0 in enumerate(Xn):
         known = [x0]
         if i in slot:
             for xc in (found_hi[slot[i]], found_lo[slot[i]]):
                 pair = repair_pair(domain, met, cfg.eps, x0, xc)
                 if pair is not None:
                     known.append(pair[1])
+        known_all.append(known)
+    ranges = _ranges(spec, domain, met, Xn, cfg, opts, known_all, np.flatnonzero(~ok))
+    certs: list[Certificate] = []
+    for i in range(len(Xn)):
+        ti = time.perf_counter()
+        x0 = Xn[i]
+        status = "optimal"
+        size: dict[str, Any] = {}
+        reasons: list[str] = []
+        known = known_all[i]
         if ok[i]:
             z_hi, z_lo = float(zmax[i]), float(zmin[i])
             cand = [XM[i], Xm[i]]
             z_hi_b, z_lo_b = pad_up(z_hi), pad_down(z_lo)
             how = "affine"
         else:
-            z_lo_b, z_hi_b, cand, status, size, reasons = _milp_range(
-                net, domain, met, x0, cfg, opts, known
-            )
+            z_lo_b, z_hi_b, cand, status, size, reasons, solve_s = ranges[i]
+            ti -= solve_s  # the time its range took (in a worker, or here)
             how = "milp"
         # δ upper from the proven logit range (the head is monotone)
         g = head.value

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from fairnn.certify.attack import polish_pair
 from fairnn.certify.domain import Domain
 from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet
 
-__all__ = ["BestPair", "feasible", "repair_pair"]
+__all__ = ["BestPair", "feasible", "polish_witness", "repair_pair"]
 
 
 def repair_pair(
@@ -178,6 +179,26 @@ def feasible(
     ok = bool(domain.contains(a2)[0] and domain.contains(b2)[0])
     ok = ok and bool(metric.distance(a2, b2)[0] <= eps)
     return ok and bool(np.all(a2[0, domain.equal] == b2[0, domain.equal]))
+
+
+def polish_witness(
+    net: CertNet, domain: Domain, metric: SimilarityMetric, eps: float, best: BestPair
+) -> None:
+    """The best pair (often a solver's incumbent, stopped within its gap) polished by small
+    gradient steps (:func:`~fairnn.certify.attack.polish_pair`); the polished pair replaces
+    it if it passes the exact check and is better."""
+    if best.pair is None or not best.value > 0:
+        return
+    polished = polish_pair(
+        net.spec.torch_function(),
+        domain,
+        metric,
+        eps,
+        best.pair,
+        repair=lambda a, b: repair_pair(domain, metric, eps, a, b),
+    )
+    if polished is not None and feasible(domain, metric, eps, *polished):
+        best.offer(net, *polished)
 
 
 class BestPair:

@@ -72,6 +72,26 @@ def certify(
     integers: Annotated[
         str, typer.Option(help="Integer features: exact (grid) or relax (continuous).")
     ] = "exact",
+    search: Annotated[
+        str,
+        typer.Option(
+            help="milp (one MILP over the whole domain), branch (branch and bound over the "
+            "input domain; an anytime bound) or auto (branch from 64 hidden neurons on)."
+        ),
+    ] = "auto",
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes for the local points (--local N) or the leaf MILPs (--search branch)."
+        ),
+    ] = 1,
+    backend: Annotated[
+        str, typer.Option(help="Where --workers run: local (processes) or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address; without it a local cluster is started."),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     user_model: Any = None,  # replaced by the model-file options (model_file_options)
@@ -98,5 +118,9 @@ def certify(
         threads=threads,
         domain=domain,
         save_domain=save_domain,
+        search=search,
+        workers=workers,
+        backend=backend,
+        scheduler=scheduler,
     )
     show(result, as_json)

@@ -117,6 +117,20 @@ class Activation(ABC):
         span = self.value(U) - self.value(L)
         return np.maximum(lo, -span), np.minimum(hi, span)
 
+    def linear_bounds(
+        self, L: np.ndarray, U: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Lines ``al·z + bl ≤ g(z) ≤ au·z + bu`` for every ``z ∈ [L, U]`` (elementwise),
+        the linear relaxation that symbolic bounds (:mod:`fairnn.certify.symbolic`)
+        back-substitute through.
+
+        By default both lines have the smallest slope ``m`` of :meth:`slope_range`: since
+        ``g' ≥ m`` on ``[L, U]``, ``g(z) ≥ g(L) + m(z - L)`` and ``g(z) ≤ g(U) - m(U - z)``.
+        An op with a tighter relaxation overrides this (ReLU: the triangle).
+        """
+        m, _ = self.slope_range(L, U)
+        return m, self.value(L) - m * L, m.copy(), self.value(U) - m * U
+
     def stable(self, L: np.ndarray, U: np.ndarray) -> np.ndarray:
         """Where the activation is one affine piece on ``[L, U]`` (elementwise; a smooth
         curve is affine on no interval, so by default nowhere)."""

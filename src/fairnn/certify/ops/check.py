@@ -107,6 +107,9 @@ def _check_bounds(op: Activation, rng: np.random.Generator) -> None:
     a, b, dL, dU = _pairs(rng, L, U, 40)
     dlo, dhi = op.diff_interval(L, U, dL, dU)
     _within("diff_interval", op.value(a) - op.value(b), dlo, dhi)
+    # the linear relaxation that symbolic bounds back-substitute through
+    al, bl, au, bu = op.linear_bounds(L, U)
+    _within("linear_bounds", op.value(x), al * x + bl, au * x + bu)
     # where stable, one affine piece: g is its chord
     st = op.stable(L, U)
     if st.shape != L.shape:

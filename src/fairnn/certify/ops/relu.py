@@ -47,6 +47,23 @@ class ReLU(Activation):
     def stable(self, L: np.ndarray, U: np.ndarray) -> np.ndarray:
         return (L >= 0) | (U <= 0)
 
+    def linear_bounds(
+        self, L: np.ndarray, U: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The triangle relaxation (Ehlers, ATVA 2017; CROWN, Zhang et al., NeurIPS 2018):
+        on an unstable neuron the chord ``U(z - L)/(U - L)`` above, and below the line
+        through 0 of slope 1 if ``U ≥ -L`` else 0 (the adaptive choice of CROWN); a
+        stable neuron is exact."""
+        L = np.asarray(L, dtype=np.float64)
+        U = np.asarray(U, dtype=np.float64)
+        active, inactive = L >= 0, U <= 0
+        unstable = ~active & ~inactive
+        width = np.where(unstable, U - L, 1.0)
+        au = np.where(active, 1.0, np.where(unstable, U / width, 0.0))
+        bu = np.where(unstable, -L * U / width, 0.0)
+        al = np.where(active, 1.0, np.where(unstable, (U >= -L).astype(np.float64), 0.0))
+        return al, np.zeros_like(L), au, bu
+
     def tighten(self, L: np.ndarray, U: np.ndarray) -> np.ndarray:
         """Only unstable neurons: a stable one is encoded exactly whatever its bounds."""
         return np.flatnonzero((L < 0) & (U > 0))
