@@ -491,7 +491,7 @@ def certify(
     threads: int | None = None,
     domain: Paths | None = None,
     save_domain: Paths | None = None,
-    search: str = "auto",
+    search: str = "milp",
     workers: int = 1,
     backend: str = "local",
     scheduler: str | None = None,
@@ -507,8 +507,8 @@ def certify(
     :mod:`fairnn.certify.domain_file`) for the input domain; ``save_domain`` writes the
     domain used. ``seed``: the seed of a :class:`UserModel`'s split. ``search="branch"``:
     branch and bound over the input domain, its leaf MILPs on ``workers`` processes
-    (``backend`` ``local`` or ``dask``, at ``scheduler``); ``"auto"`` (the default) branches
-    on networks with at least 64 hidden neurons. ``workers`` also run local points.
+    (``backend`` ``local`` or ``dask``, at ``scheduler``). ``workers`` also run local
+    points.
     """
     from fairnn.certify.command import certify_model
     from fairnn.certify.metrics import parse_weights

@@ -35,7 +35,7 @@ def certify_model(
     threads: int | None = None,
     domain: Any = None,
     save_domain: str | os.PathLike[str] | None = None,
-    search: str = "auto",
+    search: str = "milp",
     workers: int = 1,
     backend: str = "local",
     scheduler: str | None = None,
@@ -51,8 +51,7 @@ def certify_model(
     input domain the model or its data implies; ``save_domain`` writes the one used.
     ``search``: ``milp`` (one MILP over the domain), ``branch`` (branch and bound over it,
     :mod:`.branch`, whose leaf MILPs run on ``workers`` processes of ``backend``, ``local``
-    or ``dask`` at ``scheduler``) or ``auto`` (branch for networks with at least 64 hidden
-    neurons). ``workers`` also run local certificates' points.
+    or ``dask`` at ``scheduler``). ``workers`` also run local certificates' points.
     """
     check_number(local, "local", integer=True, ge=0, hint="rows to certify; 0: the whole domain")
     if threads is not None:

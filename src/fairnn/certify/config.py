@@ -25,11 +25,6 @@ __all__ = ["GLOBAL_DEFAULTS", "LOCAL_DEFAULTS", "CertifyConfig"]
 
 Kind = Literal["global", "local"]
 
-#: ``search="auto"`` branches (:mod:`fairnn.certify.branch`) from this many hidden neurons on:
-#: measured on Adult (BENCHMARKS.md), branch ended 60 s with smaller gaps than one MILP on
-#: 32-32 (28 % against 48 %) and 200-200 (71 % against 75 %), while small nets close fastest
-#: in one MILP
-BRANCH_FROM = 64
 #: what ``None`` means for a global certificate: a 60 s budget, LP-tightened bounds
 GLOBAL_DEFAULTS: dict[str, Any] = {"time_limit": 60.0, "bounds": "lp"}
 #: ... and for local ones: 10 s per point, symbolic bounds (cheap, no LP)
@@ -95,10 +90,8 @@ class CertifyConfig(ConfigModel, what="certify setting"):
     cross_check: bool = Field(
         True, description="re-solve with the other solver when a solver's claim is refuted"
     )
-    search: Literal["auto", "milp", "branch"] = Field(
-        "auto",
-        description="one MILP over the domain, branch and bound over it (branch.py), or auto: "
-        f"branch for networks with at least {BRANCH_FROM} hidden neurons",
+    search: Literal["milp", "branch"] = Field(
+        "milp", description="one MILP over the domain, or branch and bound over it (branch.py)"
     )
     workers: int = Field(
         1, ge=1, description="processes for the leaf MILPs (branch) or the points (local)"

@@ -28,7 +28,7 @@ import numpy as np
 from fairnn.certify.attack import search_pairs
 from fairnn.certify.bounds import delta_box
 from fairnn.certify.certificate import Certificate, rel_gap
-from fairnn.certify.config import BRANCH_FROM, CertifyConfig
+from fairnn.certify.config import CertifyConfig
 from fairnn.certify.domain import Domain
 from fairnn.certify.encoding import EncodeOptions, Encoding, encode, rehead
 from fairnn.certify.metrics import SimilarityMetric
@@ -390,16 +390,6 @@ def _solve_parts(
     return _Parts(prop, upper, status, reasons, agg, solved)
 
 
-def _search(cfg: CertifyConfig, spec: Any) -> str:
-    """The search a certificate runs: ``cfg.search``, or for ``auto`` branch and bound on
-    networks with at least :data:`~fairnn.certify.config.BRANCH_FROM` hidden neurons (not
-    for the published encoding's comparison, ``use_propagated_bound=False``)."""
-    if cfg.search != "auto":
-        return cfg.search
-    big = sum(spec.hidden) >= BRANCH_FROM and cfg.use_propagated_bound and cfg.options is None
-    return "branch" if big else "milp"
-
-
 def certify_global(
     model: Any,
     features: Any = None,
@@ -460,7 +450,7 @@ def _certify(
     best = _incumbent(net, domain, met, cfg, data)
     shown.update(scale=scale, best=best)
     t_attack = time.perf_counter() - t0
-    if _search(cfg, spec) == "branch":
+    if cfg.search == "branch":
         from fairnn.certify.branch import certify_branch
 
         shown["label"] = "proven bound"

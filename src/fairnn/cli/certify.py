@@ -75,10 +75,10 @@ def certify(
     search: Annotated[
         str,
         typer.Option(
-            help="milp (one MILP over the whole domain), branch (branch and bound over the "
-            "input domain; an anytime bound) or auto (branch from 64 hidden neurons on)."
+            help="milp (one MILP over the whole domain) or branch (branch and bound over the "
+            "input domain; an anytime bound)."
         ),
-    ] = "auto",
+    ] = "milp",
     workers: Annotated[
         int,
         typer.Option(
