@@ -69,6 +69,7 @@ from fairnn.certify.leaves import LeafPool
 from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet, NetSpec
 from fairnn.certify.ops import activation
+from fairnn.certify.parts import moving_blocks
 from fairnn.certify.symbolic import pair_bounds
 from fairnn.certify.verify import checked_solve
 from fairnn.certify.witness import BestPair, feasible, polish_witness, repair_pair
@@ -209,9 +210,7 @@ class Search:
         self.method = method
         self.batch, self.candidates, self.milp_unstable = batch, candidates, milp_unstable
         self.dlo, self.dhi = delta_box(domain, metric, cfg.eps)
-        self.moving = [
-            list(b) for b in domain.blocks if np.any(self.dhi[list(b)] > 0)
-        ]  # one-hot blocks x'' may change
+        self.moving = moving_blocks(domain, self.dlo, self.dhi)  # blocks x'' may change
         #: few enough category pairs on the blocks both copies may change: split those first
         #: (neither copy's split alone lowers the bound, both together do)
         self.moving_first = math.prod(len(b) ** 2 for b in self.moving) <= MOVING_FIRST

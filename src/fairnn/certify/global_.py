@@ -469,16 +469,13 @@ def _certify(
         opts = replace(opts, head_extra=(tuple(fine), ()))
     # the pair set cut per switching category (:mod:`.parts`); not for the published
     # encoding's comparison, which has no propagated bounds
-    parts = (
-        pair_parts(domain, *delta_box(domain, met, cfg.eps), cfg.pieces)
-        if cfg.use_propagated_bound
-        else None
-    )
+    dbox = delta_box(domain, met, cfg.eps)
+    parts = pair_parts(domain, *dbox, cfg.pieces) if cfg.use_propagated_bound else None
     enc: Encoding = encode(spec, domain, met, cfg.eps, options=opts)
     relax = scale * enc.relaxation_bound()  # padded: a bound leaving propagation
     prop = None
     if parts is not None:  # each part's symbolic bound: their largest bounds every pair
-        prop = pair_bounds(spec, *parts, *delta_box(domain, met, cfg.eps), domain.blocks)
+        prop = pair_bounds(spec, *parts, *dbox, domain.blocks)
         prop = prop.output_bound()
         relax = min(relax, float(prop.max()))
     # the propagated bound is fairnn's (relational bounds); the published encoding has none

@@ -22,16 +22,22 @@ import numpy as np
 
 from fairnn.certify.domain import Domain
 
-__all__ = ["pair_parts", "switching"]
+__all__ = ["moving_blocks", "pair_parts", "switching"]
+
+
+def moving_blocks(domain: Domain, dlo: np.ndarray, dhi: np.ndarray) -> list[list[int]]:
+    """The one-hot blocks with a column whose difference bound ``[dlo, dhi]`` is not 0: the
+    blocks the second copy may change."""
+    moves = (dhi > 0) | (dlo < 0)
+    return [list(b) for b in domain.blocks if moves[list(b)].any()]
 
 
 def switching(domain: Domain, dlo: np.ndarray, dhi: np.ndarray) -> list[list[int]]:
-    """The discrete groups of columns that may differ between the copies: each one-hot
-    block with a column whose difference bound is not 0, and each such binary column."""
+    """The discrete groups of columns that may differ between the copies: the
+    :func:`moving_blocks` and each binary column whose difference bound is not 0."""
     moves = (dhi > 0) | (dlo < 0)
-    groups = [list(b) for b in domain.blocks if moves[list(b)].any()]
-    groups += [[j] for j, k in enumerate(domain.kind) if k == "binary" and moves[j]]
-    return groups
+    flips = [[j] for j, k in enumerate(domain.kind) if k == "binary" and moves[j]]
+    return moving_blocks(domain, dlo, dhi) + flips
 
 
 def _choices(domain: Domain, group: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
