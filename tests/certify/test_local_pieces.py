@@ -29,6 +29,17 @@ def _domain() -> Domain:
     return Domain(**{**dom.__dict__, "kind": tuple(kind), "blocks": (BLOCK,)})
 
 
+def _centres(seed: int, n: int, spread: float, block_w: float) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` centres (continuous columns within ``±spread``, a random category each) and
+    metric weights: 1, and ``block_w`` on the block's columns."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-spread, spread, (n, D))
+    X[:, list(BLOCK)] = onehot(rng, n)
+    w = np.ones(D)
+    w[list(BLOCK)] = block_w
+    return X, w
+
+
 def test_pieces_cut_the_ball_by_category_and_cover_it() -> None:
     dom = _domain()
     lo, hi = box()
@@ -43,12 +54,8 @@ def test_pieces_cut_the_ball_by_category_and_cover_it() -> None:
 
 
 def test_local_certificates_with_pieces_equal_the_whole_ball() -> None:
-    rng = np.random.default_rng(11)
-    X = rng.uniform(-0.8, 0.8, (4, D))
-    X[:, list(BLOCK)] = onehot(rng, 4)
-    metric_w = np.ones(D)
-    metric_w[list(BLOCK)] = 0.0  # the category may switch freely
-    kw = dict(eps=0.15, weights=metric_w, fast=False, progress=False)
+    X, w = _centres(11, 4, 0.8, 0.0)  # the category may switch freely
+    kw = dict(eps=0.15, weights=w, fast=False, progress=False)
     cut = certify_local(_seq(1), X, _domain(), **kw)
     whole = certify_local(_seq(1), X, _domain(), pieces=1, **kw)
     for a, b in zip(cut.certificates, whole.certificates, strict=True):
@@ -59,14 +66,24 @@ def test_local_certificates_with_pieces_equal_the_whole_ball() -> None:
 
 
 def test_local_certificates_are_the_same_on_two_worker_processes() -> None:
-    rng = np.random.default_rng(12)
-    X = rng.uniform(-0.8, 0.8, (3, D))
-    X[:, list(BLOCK)] = onehot(rng, 3)
-    w = np.ones(D)
-    w[list(BLOCK)] = 0.0
+    X, w = _centres(12, 3, 0.8, 0.0)
     kw = dict(eps=0.15, weights=w, fast=False, progress=False)
     one = certify_local(_seq(2), X, _domain(), **kw)
     two = certify_local(_seq(2), X, _domain(), workers=2, **kw)
     for a, b in zip(one.certificates, two.certificates, strict=True):
         assert (a.status, a.delta_upper, a.delta_lower) == (b.status, b.delta_upper, b.delta_lower)
         assert a.witness == b.witness
+
+
+def test_pieces_beyond_the_l1_ball_are_dropped_and_the_certificate_closes() -> None:
+    # each block column alone may move by 1 (radius 0.9 / 0.6 = 1.5), but a switch moves two
+    # columns (ℓ1 cost 1.2 > 0.9): the other categories' pieces hold no point of the ball,
+    # and their MILPs would be infeasible (a claim the checks never accept: unverified)
+    X, w = _centres(13, 2, 0.5, 0.6)
+    kw = dict(eps=0.9, metric="l1", weights=w, fast=False, progress=False)
+    cut = certify_local(_seq(3), X, _domain(), **kw)
+    whole = certify_local(_seq(3), X, _domain(), pieces=1, **kw)
+    for a, b in zip(cut.certificates, whole.certificates, strict=True):
+        assert a.status == b.status == "optimal"
+        assert a.model_size["pieces"] == 1  # only the centre's own category is left
+        assert a.delta_upper == pytest.approx(b.delta_upper, rel=1e-5, abs=1e-7)

@@ -37,13 +37,19 @@ from fairnn.certify.ops import Activation, SShaped, activation
 from fairnn.certify.parts import pair_parts
 from fairnn.certify.problem import prepare
 from fairnn.certify.progress import anytime
+from fairnn.certify.relu_split import SplitResult, split_parts
 from fairnn.certify.solvers import SolveResult, SolveWatch
 from fairnn.certify.symbolic import pair_bounds
 from fairnn.certify.verify import checked_solve
 from fairnn.certify.witness import BestPair, feasible, polish_witness, repair_pair
 from fairnn.datasets.core import TabularData
 
-__all__ = ["certify_global"]
+__all__ = ["SPLIT_SHARE", "WHOLE_SHARE", "certify_global"]
+
+#: with parts, the share of the time the whole problem's MILP gets first
+WHOLE_SHARE = 0.5
+#: the share of the parts' time spent splitting ReLU phases before their MILPs
+SPLIT_SHARE = 0.5
 
 
 def _fine_points(head: SShaped, zs: np.ndarray, target_gap: float, value: float) -> list[float]:
@@ -268,6 +274,7 @@ class _Parts:
     reasons: list[str]
     rounds: _Rounds
     solved: int = 0  # parts whose MILP ran
+    split: SplitResult | None = None  # what ReLU splitting did first
 
     def settle(self, lower: float) -> tuple[float, str, str | None]:
         """The reported bound, status and reason: the largest part bound; the worst status
@@ -298,6 +305,17 @@ class _Parts:
             "pruned": int(sum(st == "pruned" for st in self.status)),
             "solved": self.solved,
             "bounds": [round(float(u), 6) for u in self.upper],
+            **(
+                {}
+                if self.split is None
+                else {
+                    "split": {
+                        "leaves": self.split.bounded,
+                        "open": self.split.open,
+                        "time_s": round(self.split.time_s, 3),
+                    }
+                }
+            ),
         }
 
 
@@ -352,12 +370,24 @@ def _solve_parts(
     with an equal share of the time left."""
     net, domain, met = problem
     spec = net.spec
+    deadline = t0 + cfg.time_limit
+    # ReLU splitting first (:mod:`.relu_split`): cheap, batched, and it settles parts
+    split = split_parts(
+        spec,
+        parts,  # type: ignore[arg-type]
+        *delta_box(domain, met, cfg.eps),
+        domain.blocks,
+        prop,
+        lambda: best.value,
+        time.perf_counter() + SPLIT_SHARE * max(deadline - time.perf_counter(), 0.0),
+        stop,
+    )
+    prop = split.bounds
     P = list(zip(*parts, strict=True))
     upper = prop.copy()
     status = ["time_limit"] * len(P)  # a part left unsolved keeps its (capped) bound
     reasons: list[str] = []
     agg = _Rounds(float(prop.max()))
-    deadline = t0 + cfg.time_limit
     solved = 0
     order = [int(p) for p in np.argsort(-prop, kind="stable")]
     for k, p in enumerate(order):
@@ -387,7 +417,7 @@ def _solve_parts(
             reasons.append(reason)
         agg.add(rounds)
         solved += 1
-    return _Parts(prop, upper, status, reasons, agg, solved)
+    return _Parts(prop, upper, status, reasons, agg, solved, split)
 
 
 def certify_global(
@@ -480,8 +510,12 @@ def _certify(
         relax = min(relax, float(prop.max()))
     # the propagated bound is fairnn's (relational bounds); the published encoding has none
     upper = relax if cfg.use_propagated_bound else math.inf
-    # with parts, the whole problem gets half the time first (small nets close there)
-    whole = cfg if parts is None else cfg.model_copy(update={"time_limit": 0.5 * cfg.time_limit})
+    # with parts, the whole problem gets its share of the time first (small nets close there)
+    whole = (
+        cfg
+        if parts is None
+        else cfg.model_copy(update={"time_limit": WHOLE_SHARE * cfg.time_limit})
+    )
     rounds = _solve_rounds(enc, opts, whole, (net, domain, met), best, upper, t0, watch.stop)
     parted: _Parts | None = None
     if parts is not None and prop is not None:

@@ -60,6 +60,17 @@ class LeafPool:
     def inline(self) -> bool:
         return self.backend == "local" and self.workers == 1
 
+    def launch(self) -> LeafPool:
+        """Start the local worker processes now, without waiting for them: each imports
+        fairnn (about 2 s), and the caller's own work until its first :meth:`map` overlaps
+        with that. Without it they start at the first :meth:`map`. (One worker runs inline
+        and a Dask cluster starts at the first :meth:`map`: nothing to do here.)"""
+        if self.backend == "local" and not self.inline:
+            pool = self._local()
+            for _ in range(self.workers):
+                pool.submit(_ready)  # a spawned process starts per task while none is idle
+        return self
+
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         """``[fn(t) for t in tasks]``, run by the workers, in the order of ``tasks``."""
         return list(self.imap(fn, tasks))
@@ -72,15 +83,18 @@ class LeafPool:
         if self.inline:
             return (fn(t) for t in tasks)
         if self.backend == "local":
-            if self._pool is None:
-                ctx = multiprocessing.get_context(self.start)
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint
-                )
-            return self._pool.map(fn, tasks)
+            return self._local().map(fn, tasks)
         client = self._dask()
         futures = client.map(fn, list(tasks), pure=False)
         return (f.result() for f in futures)
+
+    def _local(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            ctx = multiprocessing.get_context(self.start)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint
+            )
+        return self._pool
 
     def _dask(self) -> Any:
         if self._client is None:
@@ -114,6 +128,10 @@ class LeafPool:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def _ready() -> None:
+    """A worker's first task (:meth:`LeafPool.launch`): importing this module is the work."""
 
 
 def _ignore_sigint() -> None:

@@ -16,7 +16,9 @@ one live column is 1), ``x''`` in a second box and ``x' - x''`` in a difference 
   bounds). Over ``Δφ ∈ [dL, dU]`` the set ``{s·Δφ}`` lies between ``min(mΔφ, kΔφ)``
   (concave) and ``max(mΔφ, kΔφ)`` (convex), so the chords of those two functions are
   sound linear bounds; where the sign of ``Δφ`` is known they are exact lines through
-  0. A stable neuron (``m = k``) passes the difference on exactly. The bound is a linear
+  0. A stable neuron (``m = k``) passes the difference on exactly, and an op may use each
+  copy's own bounds for more (ReLU: one copy's known phase gives one side exactly);
+  :meth:`~fairnn.certify.ops.Activation.pair_diff_lines` holds the lines. The bound is a linear
   function of ``Δx`` alone, so it shrinks with ε, as the differential verification of
   ReluDiff/NeuroDiff (Paulsen et al., ICSE 2020, ASE 2020) does with symbolic intervals.
 
@@ -65,22 +67,39 @@ class PairBounds:
     spec: NetSpec
     layers: list[LayerBounds]
     batched: bool
+    #: rows (boxes) that hold no pair meeting their ``signs``: their bound is 0
+    empty: np.ndarray | None = None
+    #: ``(up, down)``, each a list per hidden layer of ``(n, width)``: what each neuron's
+    #: difference relaxation adds to the bound on ``Δ logit`` (up) and on ``-Δ logit``
+    #: (down); symbolic method, one logit. Where a split pays most.
+    slack: tuple[list[np.ndarray], list[np.ndarray]] | None = None
 
-    def output_bound(self, head: str | None = None, head_scale: float | None = None):
+    def output_bound(
+        self, head: str | None = None, head_scale: float | None = None, *, signed: bool = False
+    ):
         """A sound upper bound on ``|f(x') - f(x'')|`` per box (a float for one box),
-        where ``f = offset + head_scale · head(z)``, widened by the floating-point margin."""
+        where ``f = offset + head_scale · head(z)``, widened by the floating-point margin.
+        ``signed``: a bound on ``f(x') - f(x'')`` only (on its positive part): the head is
+        increasing, so it comes from the upper end of the logit difference (the lower end
+        when ``head_scale`` is negative)."""
         g = activation(self.spec.head if head is None else head)
-        scale = abs(self.spec.head_scale if head_scale is None else head_scale)
+        hs = self.spec.head_scale if head_scale is None else head_scale
+        scale = abs(hs)
         z = self.layers[-1]
         lo = np.minimum(z.L1, z.L2)[:, 0]
         hi = np.maximum(z.U1, z.U2)[:, 0]
-        dmax = np.maximum(z.dU, -z.dL)[:, 0]
+        if signed:
+            dmax = np.maximum(z.dU if hs >= 0 else -z.dL, 0.0)[:, 0]
+        else:
+            dmax = np.maximum(z.dU, -z.dL)[:, 0]
         out = np.array(
             [
                 pad_up(scale * g.pair_bound(float(a), float(b), float(d)))
                 for a, b, d in zip(lo, hi, dmax, strict=True)
             ]
         )
+        if self.empty is not None:
+            out[self.empty] = 0.0
         return out if self.batched else float(out[0])
 
     def unstable(self) -> int:
@@ -151,10 +170,13 @@ def _back(
     upper: bool,
     n: int,
     biases: bool,
+    slack: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``Λ`` and ``c`` with ``±φ_k ≤ Λ·x + c`` (``upper``: ``φ_k ≤``; else ``-φ_k ≤``) over
     the relaxation ``lines[j] = (al, bl, au, bu)`` of layers ``j < k``; ``Λ`` is
-    ``(n, width_k, d)`` in terms of the first layer's input."""
+    ``(n, width_k, d)`` in terms of the first layer's input. ``slack`` (when given, for a
+    layer ``k`` of width 1) receives, per layer ``j`` from the last down, each neuron's
+    share ``(n, width_j)`` of ``c``: what its relaxation's intercepts add to the bound."""
     W = spec.weights[k]
     sign = 1.0 if upper else -1.0
     lam = np.broadcast_to(sign * W, (n, *W.shape)).copy()
@@ -165,7 +187,10 @@ def _back(
         al, bl, au, bu = lines[j]  # each (n, width_j)
         Lp, Ln = np.maximum(lam, 0.0), np.minimum(lam, 0.0)
         # Λ ζ_j ≤ Λ⁺(au φ + bu) + Λ⁻(al φ + bl)
-        const += np.einsum("nmw,nw->nm", Lp, bu) + np.einsum("nmw,nw->nm", Ln, bl)
+        share = Lp * bu[:, None, :] + Ln * bl[:, None, :]
+        const += share.sum(-1)
+        if slack is not None:
+            slack.append(share[:, 0, :])
         lam = Lp * au[:, None, :] + Ln * al[:, None, :]
         if biases:
             const += lam @ spec.biases[j]
@@ -173,25 +198,16 @@ def _back(
     return lam, const
 
 
-def _diff_lines(
-    m: np.ndarray, k: np.ndarray, dL: np.ndarray, dU: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lines ``sl·Δφ + cl ≤ s·Δφ ≤ su·Δφ + cu`` for all ``s ∈ [m, k]``, ``Δφ ∈ [dL, dU]``."""
-    pos, neg = dL >= 0, dU <= 0
-    cross = ~pos & ~neg
-    w = np.where(cross, dU - dL, 1.0)
-    # chords of max(mΔ, kΔ) (above) and min(mΔ, kΔ) (below) through (dL, ·) and (dU, ·)
-    su_c = (k * dU - m * dL) / w
-    sl_c = (m * dU - k * dL) / w
-    su = np.where(pos, k, np.where(neg, m, su_c))
-    sl = np.where(pos, m, np.where(neg, k, sl_c))
-    cu = np.where(cross, m * dL - su_c * dL, 0.0)
-    cl = np.where(cross, k * dL - sl_c * dL, 0.0)
-    return sl, cl, su, cu
-
-
 def _pad(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo - BOUND_MARGIN * (1 + np.abs(lo)), hi + BOUND_MARGIN * (1 + np.abs(hi))
+
+
+def _split(L: np.ndarray, U: np.ndarray, sign: np.ndarray | None) -> None:
+    """Narrow ``[L, U]`` in place to the side of 0 that ``sign`` fixes (+1: ``φ ≥ 0``,
+    -1: ``φ ≤ 0``, 0: both)."""
+    if sign is not None:
+        np.maximum(L, np.where(sign > 0, 0.0, -np.inf), out=L)
+        np.minimum(U, np.where(sign < 0, 0.0, np.inf), out=U)
 
 
 def _chunk(
@@ -199,6 +215,7 @@ def _chunk(
     boxes: tuple[np.ndarray, ...],
     blocks: Blocks,
     method: str,
+    signs: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
 ) -> list[LayerBounds]:
     lo1, hi1, lo2, hi2, dlo, dhi = boxes
     n = lo1.shape[0]
@@ -213,6 +230,8 @@ def _chunk(
     lines: list[list[tuple[np.ndarray, ...]]] = [[], []]
     dlines: list[tuple[np.ndarray, ...]] = []
     out: list[LayerBounds] = []
+    empty = np.zeros(n, dtype=bool)
+    slack: tuple[list[np.ndarray], list[np.ndarray]] | None = None
     n_layers = len(spec.weights)
     for li in range(n_layers):
         W = spec.weights[li]
@@ -221,6 +240,12 @@ def _chunk(
         for c in range(2):
             box = (lo1, hi1) if c == 0 else (lo2, hi2)
             L, U = _copy_layer(spec, li, post[c], box, lines[c], blocks, symbolic, n)
+            if signs is not None and not last:
+                _split(L, U, signs[c][li])
+                dead = (L > U).any(1)
+                if dead.any():  # no input of the box meets the signs: an empty leaf
+                    empty |= dead
+                    L[dead], U[dead] = 0.0, 0.0
             Ls.append(L)
             Us.append(U)
         # the difference
@@ -233,13 +258,21 @@ def _chunk(
             dU = dpost[1] @ Wp.T + dpost[0] @ Wn.T
             dL = dpost[0] @ Wp.T + dpost[1] @ Wn.T
             if symbolic:
-                lam, const = _back(spec, li, dlines, True, n, False)
+                up: list[np.ndarray] | None = [] if last and W.shape[0] == 1 else None
+                dn: list[np.ndarray] | None = [] if up is not None else None
+                lam, const = _back(spec, li, dlines, True, n, False, up)
                 dU = np.minimum(dU, _diff_max(lam, dlo, dhi, *his, blocks) + const)
-                lam, const = _back(spec, li, dlines, False, n, False)
+                lam, const = _back(spec, li, dlines, False, n, False, dn)
                 dL = np.maximum(dL, -(_diff_max(lam, dlo, dhi, *his, blocks) + const))
+                if up is not None and dn is not None:
+                    slack = (up[::-1], dn[::-1])  # first layer first
         dU = np.minimum(dU, Us[0] - Ls[1])
         dL = np.maximum(dL, Ls[0] - Us[1])
         dL, dU = _pad(dL, dU)
+        dead = (dL > dU).any(1)
+        if dead.any():
+            empty |= dead
+            dL[dead], dU[dead] = 0.0, 0.0
         out.append(LayerBounds(Ls[0], Us[0], Ls[1], Us[1], dL, dU))
         if last:
             break
@@ -248,12 +281,10 @@ def _chunk(
             post[c] = op.interval(Ls[c], Us[c])
             if symbolic:
                 lines[c].append(op.linear_bounds(Ls[c], Us[c]))
-        hull_lo, hull_hi = np.minimum(Ls[0], Ls[1]), np.maximum(Us[0], Us[1])
-        dpost = op.diff_interval(hull_lo, hull_hi, dL, dU)
+        dpost = op.pair_diff_interval(Ls[0], Us[0], Ls[1], Us[1], dL, dU)
         if symbolic:
-            m, k = op.slope_range(hull_lo, hull_hi)
-            dlines.append(_diff_lines(m, k, dL, dU))
-    return out
+            dlines.append(op.pair_diff_lines(Ls[0], Us[0], Ls[1], Us[1], dL, dU))
+    return out, empty, slack
 
 
 def pair_bounds(
@@ -267,6 +298,7 @@ def pair_bounds(
     blocks: Blocks = (),
     *,
     method: str = "symbolic",
+    signs: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
 ) -> PairBounds:
     """Sound bounds on both copies and their difference for every pair with ``x'`` in
     ``[lo1, hi1]``, ``x''`` in ``[lo2, hi2]`` and ``x' - x''`` in ``[dlo, dhi]``.
@@ -275,13 +307,22 @@ def pair_bounds(
     broadcast to the batch); ``blocks`` are the domain's one-hot blocks (a column with upper
     bound at most 1/2 is not the block's active one). ``method`` is ``"symbolic"``
     (back-substitution, intersected with intervals) or ``"interval"``.
+
+    ``signs`` (ReLU splitting, as in the branch and bound of Bunel et al., JMLR 2020, §5)
+    restricts the pairs further to those whose hidden pre-activations have fixed signs:
+    ``signs[c][k]`` is an ``(n, width_k)`` array per copy ``c`` and hidden layer ``k`` of
+    +1 (``φ ≥ 0``), -1 (``φ ≤ 0``) or 0 (free). The split neurons' bounds are narrowed to
+    their side before the next layer's relaxation uses them, which is sound for the
+    restricted set; a row whose signs no pair meets is :attr:`PairBounds.empty`.
     """
     if method not in METHODS:
         raise InvalidValueError(f"method must be one of {METHODS}, got {method!r}")
     arrs = [np.asarray(a, dtype=np.float64) for a in (lo1, hi1, lo2, hi2, dlo, dhi)]
-    batched = any(a.ndim == 2 for a in arrs)
+    batched = any(a.ndim == 2 for a in arrs) or signs is not None
     d = spec.in_features
     n = max(a.shape[0] if a.ndim == 2 else 1 for a in arrs)
+    if signs is not None:
+        n = max([n, *(np.atleast_2d(a).shape[0] for sc in signs for a in sc)])
     for name, a in zip(("lo1", "hi1", "lo2", "hi2", "dlo", "dhi"), arrs, strict=True):
         if a.shape[-1] != d:
             raise InvalidValueError(
@@ -290,15 +331,37 @@ def pair_bounds(
     arrs = [np.broadcast_to(a, (n, d)) for a in arrs]
     if np.any(arrs[0] > arrs[1]) or np.any(arrs[2] > arrs[3]) or np.any(arrs[4] > arrs[5]):
         raise InvalidValueError("a box has a lower bound above its upper bound")
+    if signs is not None:
+        hidden = len(spec.weights) - 1
+        if len(signs) != 2 or any(len(sc) != hidden for sc in signs):
+            raise InvalidValueError(
+                f"signs must hold, for each of the 2 copies, one array per hidden layer ({hidden})"
+            )
     parts = [
-        _chunk(spec, tuple(a[s : s + CHUNK] for a in arrs), tuple(blocks), method)
+        _chunk(
+            spec,
+            tuple(a[s : s + CHUNK] for a in arrs),
+            tuple(blocks),
+            method,
+            None
+            if signs is None
+            else tuple(
+                [np.broadcast_to(a, (n, a.shape[-1]))[s : s + CHUNK] for a in sc] for sc in signs
+            ),
+        )
         for s in range(0, n, CHUNK)
     ]
     layers = [
-        LayerBounds(*(np.concatenate([getattr(p[i], f) for p in parts]) for f in _FIELDS))
-        for i in range(len(parts[0]))
+        LayerBounds(*(np.concatenate([getattr(p[0][i], f) for p in parts]) for f in _FIELDS))
+        for i in range(len(parts[0][0]))
     ]
-    return PairBounds(spec, layers, batched)
+    slack = None
+    if parts[0][2] is not None:
+        slack = tuple(
+            [np.concatenate([p[2][side][j] for p in parts]) for j in range(len(parts[0][2][0]))]
+            for side in (0, 1)
+        )
+    return PairBounds(spec, layers, batched, np.concatenate([p[1] for p in parts]), slack)
 
 
 _FIELDS = ("L1", "U1", "L2", "U2", "dL", "dU")

@@ -117,6 +117,56 @@ class Activation(ABC):
         span = self.value(U) - self.value(L)
         return np.maximum(lo, -span), np.minimum(hi, span)
 
+    def pair_diff_interval(
+        self,
+        L1: np.ndarray,
+        U1: np.ndarray,
+        L2: np.ndarray,
+        U2: np.ndarray,
+        dL: np.ndarray,
+        dU: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds on ``g(a) - g(b)`` for ``a ∈ [L1, U1]``, ``b ∈ [L2, U2]``, ``a - b ∈ [dL,
+        dU]``: :meth:`diff_interval` over the hull of both copies' bounds, intersected with
+        ``[g(L1) - g(U2), g(U1) - g(L2)]`` (both sound)."""
+        lo, hi = self.diff_interval(np.minimum(L1, L2), np.maximum(U1, U2), dL, dU)
+        return (
+            np.maximum(lo, self.value(L1) - self.value(U2)),
+            np.minimum(hi, self.value(U1) - self.value(L2)),
+        )
+
+    def pair_diff_lines(
+        self,
+        L1: np.ndarray,
+        U1: np.ndarray,
+        L2: np.ndarray,
+        U2: np.ndarray,
+        dL: np.ndarray,
+        dU: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Lines ``sl·Δ + cl ≤ g(a) - g(b) ≤ su·Δ + cu`` in ``Δ = a - b``, for ``a ∈ [L1,
+        U1]``, ``b ∈ [L2, U2]`` and ``Δ ∈ [dL, dU]`` (elementwise): the relaxation the
+        difference network's symbolic bounds back-substitute through
+        (:mod:`fairnn.certify.symbolic`).
+
+        By the mean value theorem ``g(a) - g(b) = s·Δ`` with ``s ∈ [m, k]``
+        (:meth:`slope_range` over the hull of both copies' bounds), and ``{s·Δ}`` lies
+        between ``min(mΔ, kΔ)`` (concave) and ``max(mΔ, kΔ)`` (convex) over ``[dL, dU]``:
+        their chords are the lines; where the sign of ``Δ`` is known they are exact lines
+        through 0."""
+        m, k = self.slope_range(np.minimum(L1, L2), np.maximum(U1, U2))
+        pos, neg = dL >= 0, dU <= 0
+        cross = ~pos & ~neg
+        w = np.where(cross, dU - dL, 1.0)
+        # chords of max(mΔ, kΔ) (above) and min(mΔ, kΔ) (below) through (dL, ·) and (dU, ·)
+        su_c = (k * dU - m * dL) / w
+        sl_c = (m * dU - k * dL) / w
+        su = np.where(pos, k, np.where(neg, m, su_c))
+        sl = np.where(pos, m, np.where(neg, k, sl_c))
+        cu = np.where(cross, m * dL - su_c * dL, 0.0)
+        cl = np.where(cross, k * dL - sl_c * dL, 0.0)
+        return sl, cl, su, cu
+
     def linear_bounds(
         self, L: np.ndarray, U: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -107,6 +107,25 @@ def _check_bounds(op: Activation, rng: np.random.Generator) -> None:
     a, b, dL, dU = _pairs(rng, L, U, 40)
     dlo, dhi = op.diff_interval(L, U, dL, dU)
     _within("diff_interval", op.value(a) - op.value(b), dlo, dhi)
+    # the difference of two copies with bounds of their own (each copy: a sub-box of
+    # [L, U], so one copy's phase is often known while the other's is not)
+    cut = L + rng.uniform(0, 1, L.size) * (U - L)
+    L1, U1 = np.where(rng.random(L.size) < 0.5, (L, cut), (cut, U))
+    L2, U2 = L, U
+    a = _inside(rng, L1, U1, 40)
+    b = _inside(rng, L2, U2, 40)
+    for what, (x1, x2, lo1, hi1, lo2, hi2) in (
+        ("copy 1 narrower", (a, b, L1, U1, L2, U2)),
+        ("copy 2 narrower", (b, a, L2, U2, L1, U1)),
+    ):
+        dd = x1 - x2
+        dl, du = dd.min(0), dd.max(0)  # the tightest difference bounds of these pairs
+        plo, phi = op.pair_diff_interval(lo1, hi1, lo2, hi2, dl, du)
+        _within(f"pair_diff_interval ({what})", op.value(x1) - op.value(x2), plo, phi)
+        sl, cl, su, cu = op.pair_diff_lines(lo1, hi1, lo2, hi2, dl, du)
+        _within(
+            f"pair_diff_lines ({what})", op.value(x1) - op.value(x2), sl * dd + cl, su * dd + cu
+        )
     # the linear relaxation that symbolic bounds back-substitute through
     al, bl, au, bu = op.linear_bounds(L, U)
     _within("linear_bounds", op.value(x), al * x + bl, au * x + bu)

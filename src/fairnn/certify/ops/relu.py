@@ -47,6 +47,30 @@ class ReLU(Activation):
     def stable(self, L: np.ndarray, U: np.ndarray) -> np.ndarray:
         return (L >= 0) | (U <= 0)
 
+    def pair_diff_interval(self, L1, U1, L2, U2, dL, dU):
+        """The generic bounds, narrowed by each copy's known phase (see
+        :meth:`pair_diff_lines`): ``Δζ ≤ Δ`` where copy 1 is active, ``≤ 0`` where it is
+        inactive, ``≥ Δ`` where copy 2 is active, ``≥ 0`` where it is inactive."""
+        lo, hi = super().pair_diff_interval(L1, U1, L2, U2, dL, dU)
+        hi = np.where(L1 >= 0, np.minimum(hi, dU), np.where(U1 <= 0, np.minimum(hi, 0.0), hi))
+        lo = np.where(L2 >= 0, np.maximum(lo, dL), np.where(U2 <= 0, np.maximum(lo, 0.0), lo))
+        return lo, hi
+
+    def pair_diff_lines(self, L1, U1, L2, U2, dL, dU):
+        """The generic chords, replaced by exact lines where one copy's phase is known: with
+        ``a ≥ 0``, ``relu(a) - relu(b) = min(Δ, a) ≤ Δ``; with ``a ≤ 0`` it is
+        ``-relu(b) ≤ 0``; with ``b ≥ 0`` it is ``max(Δ, -b) ≥ Δ``; with ``b ≤ 0`` it is
+        ``relu(a) ≥ 0``. Each of these lines lies on the right side of the chord it replaces
+        over ``[dL, dU]`` (the chords bound ``max(0, Δ)`` from above and ``min(0, Δ)`` from
+        below), so it is never looser. Both copies active (or inactive): exact, ``Δ`` (0)."""
+        sl, cl, su, cu = super().pair_diff_lines(L1, U1, L2, U2, dL, dU)
+        act1, ina1, act2, ina2 = L1 >= 0, U1 <= 0, L2 >= 0, U2 <= 0
+        su = np.where(act1, 1.0, np.where(ina1, 0.0, su))
+        cu = np.where(act1 | ina1, 0.0, cu)
+        sl = np.where(act2, 1.0, np.where(ina2, 0.0, sl))
+        cl = np.where(act2 | ina2, 0.0, cl)
+        return sl, cl, su, cu
+
     def linear_bounds(
         self, L: np.ndarray, U: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
