@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -363,6 +364,7 @@ def _solve_parts(
     best: BestPair,
     t0: float,
     stop: threading.Event,
+    progress: Callable[[float], None] | None = None,
 ) -> _Parts:
     """Settle the parts whose bound ``prop`` (proven: the part's symbolic bound, capped by
     the whole problem's) is at or below the best real pair, and solve the others' MILPs
@@ -381,6 +383,7 @@ def _solve_parts(
         lambda: best.value,
         time.perf_counter() + SPLIT_SHARE * max(deadline - time.perf_counter(), 0.0),
         stop,
+        progress=progress,
     )
     prop = split.bounds
     P = list(zip(*parts, strict=True))
@@ -521,8 +524,24 @@ def _certify(
     if parts is not None and prop is not None:
         cap, _, _ = _settle(rounds, upper, relax, best.value)
         if rel_gap(cap, best.value) > cfg.target_gap and not watch.stop.is_set():
+
+            def split_progress(bound: float) -> None:
+                # the proven bound over all parts, not a part MILP's (unscaled for the line)
+                if watch.on_bound is not None:
+                    shown["label"] = "proven bound"
+                    watch.on_bound(bound / scale, bound / scale)
+                    shown["label"] = "solver bound"
+
             parted = _solve_parts(
-                parts, np.minimum(prop, cap), opts, cfg, (net, domain, met), best, t0, watch.stop
+                parts,
+                np.minimum(prop, cap),
+                opts,
+                cfg,
+                (net, domain, met),
+                best,
+                t0,
+                watch.stop,
+                split_progress,
             )
             rounds = parted.merge_into(rounds)
     if cfg.attack:

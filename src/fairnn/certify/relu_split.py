@@ -45,6 +45,8 @@ __all__ = ["BATCH", "MAX_OPEN", "SplitResult", "split_parts"]
 BATCH = 64
 #: live leaves kept at most (memory: two sign arrays of the hidden width per leaf)
 MAX_OPEN = 200_000
+#: seconds between two ``progress`` calls
+PROGRESS_EVERY = 0.5
 
 
 @dataclass
@@ -117,13 +119,15 @@ def split_parts(
     *,
     batch: int = BATCH,
     max_open: int = MAX_OPEN,
+    progress: Callable[[float], None] | None = None,
 ) -> SplitResult:
     """Proven bounds on ``f(x') - f(x'')`` (on ``|f(x') - f(x'')|`` when the difference
     box is not symmetric) per part ``(lo1, hi1, lo2, hi2)`` (rows) for the difference box
     ``[dlo, dhi]``, by splitting
     ReLU phases until ``deadline`` (``time.perf_counter()``), ``stop``, ``max_open`` live
     leaves or nothing left above ``floor()``; ``upper`` holds the parts' bounds so far
-    (each result is at most its entry). Only ReLU nets split; other nets keep ``upper``."""
+    (each result is at most its entry). Only ReLU nets split; other nets keep ``upper``.
+    ``progress(bound)`` receives the largest part bound now, every :data:`PROGRESS_EVERY` s."""
     t0 = time.perf_counter()
     upper = np.asarray(upper, dtype=np.float64).copy()
     P = len(upper)
@@ -182,6 +186,7 @@ def split_parts(
     if roots:
         bound(roots)
         push(roots)
+    shown = time.perf_counter()
     while heap:
         if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
             break
@@ -197,6 +202,9 @@ def split_parts(
         while heap and -heap[0][0] <= v:
             lf = heapq.heappop(heap)[2]
             dropped[lf.part] = max(dropped[lf.part], lf.upper)
+        if progress is not None and time.perf_counter() - shown >= PROGRESS_EVERY:
+            shown = time.perf_counter()
+            progress(float(max(-heap[0][0] if heap else -np.inf, dropped.max())))
     live = np.full(P, -np.inf)
     for _, _, lf in heap:
         live[lf.part] = max(live[lf.part], lf.upper)
