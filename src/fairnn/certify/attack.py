@@ -7,7 +7,9 @@ logit ``±z(x)`` around given centres (local certificates, :func:`local_search`)
 columns (binary, one-hot, integer) are held per start at a random change that the
 ε-ball allows on its own (:meth:`Projector.random_discrete`), so pairs that differ in
 a category are tried too; a column the metric ignores entirely (weight 0, e.g. a
-sensitive attribute) may always differ. Every returned pair is checked exactly
+sensitive attribute) may always differ. The global search then climbs over the discrete
+columns too (:class:`PairMoves`: one category, flip or integer step at a time, every
+pair of categories of a block that may switch). Every returned pair is checked exactly
 against the domain and the metric in float64 by the caller.
 """
 
@@ -21,6 +23,7 @@ import torch
 from fairnn.certify.bounds import delta_box
 from fairnn.certify.domain import Domain
 from fairnn.certify.metrics import SimilarityMetric
+from fairnn.certify.parts import group_values, pair_parts, switching
 
 
 class Projector:
@@ -172,6 +175,216 @@ class Projector:
         return fixed_part + anchor + scale[:, None] * (cd - anchor)
 
 
+class PairMoves:
+    """Single changes of a pair's discrete columns, for a steepest-ascent coordinate search
+    of ``|f(x') - f(x'')|`` over the pairs of the domain within ε (:meth:`ascend`).
+
+    * constant moves ``x'[cols] = v', x''[cols] = v''``: every (``v'``, ``v''``) choice of
+      each group of columns that may differ between the copies
+      (:func:`~fairnn.certify.parts.switching`: a one-hot block or binary column the ball
+      lets change, e.g. a sensitive attribute the metric ignores) and every value, the same
+      for both points, of each other one-hot block and binary column;
+    * integer moves: both points by ±1, ±2, ±4, ... grid steps or to the ends of the range
+      (their difference kept), and ``x''`` alone to each difference the ball allows in the
+      column (at most 9 of them).
+
+    A gradient step cannot change a category or an integer by a whole step, so without these
+    moves the search keeps the discrete part of its random starts; on Adult, whose numeric
+    columns are all integers, that is every column. Continuous columns are left to the
+    gradient steps. Moves that leave the box or the ball are not taken.
+    """
+
+    def __init__(self, domain: Domain, metric: SimilarityMetric, eps: float):
+        self.domain, self.metric, self.eps = domain, metric, float(eps)
+        dlo, dhi = delta_box(domain, metric, eps)
+        groups = switching(domain, dlo, dhi)
+        self.parts = pair_parts(domain, dlo, dhi)
+        self.const: list[tuple[list[int], np.ndarray, np.ndarray]] = []
+        for g in groups:
+            vals = [v for v, _ in group_values(domain, g)]
+            self.const += [(g, v1, v2) for v1 in vals for v2 in vals]
+        moving = {j for g in groups for j in g}
+        others = [list(b) for b in domain.blocks if not moving & set(b)]
+        others += [[j] for j, k in enumerate(domain.kind) if k == "binary" and j not in moving]
+        for g in others:
+            self.const += [(g, v, v) for v, _ in group_values(domain, g)]
+        self.ints = [j for j, k in enumerate(domain.kind) if k == "integer"]
+        self.shifts, self.diffs = [], []
+        for j in self.ints:
+            span = int(domain.int_hi[j] - domain.int_lo[j])
+            steps = 2 ** np.arange(max(span, 1).bit_length())
+            self.shifts.append(np.concatenate([steps, -steps]))
+            kmax = int(round(dhi[j] / domain.int_step[j])) if dhi[j] > 0 else 0
+            diffs = np.unique(np.round(np.linspace(-kmax, kmax, min(2 * kmax + 1, 9))))
+            self.diffs.append(diffs if kmax > 0 else np.zeros(0))
+
+    def __bool__(self) -> bool:
+        return bool(self.const or self.ints)
+
+    def _k(self, X: np.ndarray, j: int) -> np.ndarray:
+        dom = self.domain
+        return np.round((X[..., j] - dom.int_origin[j]) / dom.int_step[j])
+
+    def candidates(self, X1: np.ndarray, X2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(B, M, d)``: each pair with each of the ``M`` moves applied."""
+        dom = self.domain
+        M = len(self.const) + sum(
+            2 + s.size + u.size for s, u in zip(self.shifts, self.diffs, strict=True)
+        )
+        C1 = np.repeat(X1[:, None, :], M, 1)
+        C2 = np.repeat(X2[:, None, :], M, 1)
+        m = 0
+        for cols, v1, v2 in self.const:
+            C1[:, m, cols] = v1
+            C2[:, m, cols] = v2
+            m += 1
+        for j, shifts, diffs in zip(self.ints, self.shifts, self.diffs, strict=True):
+            o, h = dom.int_origin[j], dom.int_step[j]
+            k1, k2 = self._k(X1, j), self._k(X2, j)
+            ends = np.stack(
+                [dom.int_lo[j] - np.minimum(k1, k2), dom.int_hi[j] - np.maximum(k1, k2)]
+            )
+            t = np.concatenate(
+                [
+                    np.broadcast_to(shifts[:, None], (shifts.size, len(X1))),
+                    ends,
+                ]
+            )
+            n = t.shape[0]
+            C1[:, m : m + n, j] = o + (k1 + t).T * h
+            C2[:, m : m + n, j] = o + (k2 + t).T * h
+            m += n
+            C2[:, m : m + diffs.size, j] = o + (k1[:, None] + diffs[None, :]) * h
+            m += diffs.size
+        return C1, C2
+
+    def allowed(self, C1: np.ndarray, C2: np.ndarray) -> np.ndarray:
+        """Rows (pairs) in the box and within ε (the moves keep the grids and one-hot sums)."""
+        dom, tol = self.domain, 1e-12
+        lo, hi = dom.lower - tol, dom.upper + tol
+        ok = np.ones(len(C1), bool)
+        for pts in (C1, C2):
+            ok &= np.all((lo <= pts) & (pts <= hi), axis=1)
+        ok &= np.all(C1[:, dom.equal] == C2[:, dom.equal], axis=1)
+        return ok & (self.metric.distance(C1, C2) <= self.eps)
+
+    def ascend(
+        self,
+        f: Callable[[torch.Tensor], torch.Tensor],
+        X1: np.ndarray,
+        X2: np.ndarray,
+        sweeps: int = 64,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """From each pair, the best single move while one improves ``|f(x') - f(x'')|`` by
+        more than a relative 1e-5 (at most ``sweeps`` moves: along a ridge across two
+        integer columns single moves crawl by tiny gains); returns the pairs reached and
+        their values. Every move of every live pair is evaluated (a shortlist of the moves
+        the gradient ranks highest was measured slower to reach as good pairs on Adult)."""
+        X1, X2 = X1.copy(), X2.copy()
+        val = _gap(f, X1, X2)
+        live = np.ones(len(X1), bool)
+        for _ in range(sweeps):
+            idx = np.flatnonzero(live)
+            if idx.size == 0:
+                break
+            C1, C2 = self.candidates(X1[idx], X2[idx])
+            B, M, d = C1.shape
+            ok = self.allowed(C1.reshape(-1, d), C2.reshape(-1, d)).reshape(B, M)
+            v = np.full((B, M), -np.inf)
+            v[ok] = _gap(f, C1[ok], C2[ok])
+            k = v.argmax(1)
+            gain = v[np.arange(B), k]
+            better = gain > val[idx] * (1 + 1e-5)
+            live[idx[~better]] = False
+            up = idx[better]
+            X1[up], X2[up], val[up] = C1[better, k[better]], C2[better, k[better]], gain[better]
+        return X1, X2, val
+
+    def kick(
+        self, X1: np.ndarray, X2: np.ndarray, rng: np.random.Generator, n: int = 2
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs with ``n`` random changes each: a random constant move, or an integer
+        column of ``x'`` redrawn over its range (the difference kept); some may leave the box."""
+        dom = self.domain
+        X1, X2 = X1.copy(), X2.copy()
+        G = len(self.const) + len(self.ints)
+        for i, _ in np.ndindex(len(X1), n):
+            g = int(rng.integers(0, G))
+            if g < len(self.const):
+                cols, v1, v2 = self.const[g]
+                X1[i, cols], X2[i, cols] = v1, v2
+            else:
+                j = self.ints[g - len(self.const)]
+                k = rng.integers(int(dom.int_lo[j]), int(dom.int_hi[j]) + 1)
+                diff = self._k(X2[i], j) - self._k(X1[i], j)
+                X1[i, j] = dom.int_origin[j] + k * dom.int_step[j]
+                X2[i, j] = dom.int_origin[j] + (k + diff) * dom.int_step[j]
+        return X1, X2
+
+    def search(
+        self,
+        f: Callable[[torch.Tensor], torch.Tensor],
+        X1: np.ndarray,
+        X2: np.ndarray,
+        rng: np.random.Generator,
+        rounds: int = 12,
+        keep: int = 8,
+        copies: int = 4,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """An iterated local search: :meth:`ascend` from the pairs, then ``rounds`` times
+        from ``copies`` copies of each of the ``keep`` best distinct pairs reached so far,
+        each changed at random (:meth:`kick`): a single move rarely leaves a local maximum;
+        two random ones and a climb often reach a better one. Returns every pair reached
+        and its value."""
+        A1, A2, v = self.ascend(f, X1, X2)
+        for _ in range(rounds):
+            _, first = np.unique(np.hstack([A1, A2]), axis=0, return_index=True)
+            top = first[np.argsort(-v[first], kind="stable")[:keep]]
+            K1, K2 = self.kick(np.repeat(A1[top], copies, 0), np.repeat(A2[top], copies, 0), rng)
+            ok = self.allowed(K1, K2)
+            B1, B2, w = self.ascend(f, K1[ok], K2[ok])
+            A1, A2, v = np.vstack([A1, B1]), np.vstack([A2, B2]), np.concatenate([v, w])
+        return A1, A2, v
+
+    def part_starts(
+        self,
+        f: Callable[[torch.Tensor], torch.Tensor],
+        pts: np.ndarray,
+        first: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        points: int = 256,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` start pairs spread over the parts of the pair set (:mod:`.parts`: every
+        (x', x'') choice of the switching groups): the points ``first`` (indices of ``pts``,
+        best first) and random ones, each put in every part (the rest of the pair equal),
+        the best part of each of the ``n`` best points."""
+        d = pts.shape[1]
+        if self.parts is None or n <= 0:
+            return np.zeros((0, d)), np.zeros((0, d))
+        lo1, hi1, lo2, _ = self.parts
+        fixed = lo1 == hi1  # per part, the columns the part fixes in both copies (the groups)
+        _, keep = np.unique(first, return_index=True)
+        idx = np.asarray(first)[np.sort(keep)][: points // 2]
+        idx = np.concatenate([idx, rng.integers(0, len(pts), points - idx.size)])
+        X = pts[idx]
+        K = len(lo1)
+        X1 = np.where(fixed[None], lo1[None], X[:, None, :])
+        X2 = np.where(fixed[None], lo2[None], X[:, None, :])
+        v = _gap(f, X1.reshape(-1, d), X2.reshape(-1, d)).reshape(len(X), K)
+        ok = self.allowed(X1.reshape(-1, d), X2.reshape(-1, d)).reshape(len(X), K)
+        v = np.where(ok, v, -np.inf)
+        p = v.argmax(1)
+        top = np.argsort(-v[np.arange(len(X)), p])[:n]
+        return X1[top, p[top]], X2[top, p[top]]
+
+
+def _gap(f: Callable[[torch.Tensor], torch.Tensor], X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
+    """``|f(x') - f(x'')|`` per row pair (float64, no gradient)."""
+    with torch.no_grad():
+        return (f(torch.as_tensor(X1)) - f(torch.as_tensor(X2))).abs().numpy()
+
+
 def _direction(
     metric: SimilarityMetric, c: np.ndarray, cont: np.ndarray, eps: float | np.ndarray
 ) -> np.ndarray:
@@ -260,6 +473,7 @@ def search_pairs(
     n_discrete: int = 64,
     seed: int = 0,
     repair: Callable[..., tuple[np.ndarray, np.ndarray] | None] | None = None,
+    n_local: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The most unfair pair found: linearised steps from many points, then gradient polish.
 
@@ -270,6 +484,13 @@ def search_pairs(
        random pairs whose discrete columns differ as the ball allows
        (:meth:`Projector.random_discrete`), are polished together by projected
        gradient ascent on both points; the best pair each start reached counts.
+    3. ``n_local`` pairs climb over the discrete columns (:class:`PairMoves`, a
+       steepest-ascent coordinate search): half of them the best polished pairs, half the
+       best points of step 1 and random ones, each put in the part of the pair set
+       (:mod:`.parts`: a choice of category per copy of each block that may switch) where
+       it is most unfair. ``None``: 32 when the search samples the domain
+       (``n_random > 0``, the global certificate's search), 0 otherwise (the quick
+       searches from branch and bound's leaf centres).
     Returns ``(x', x'')`` with ``f(x') ≥ f(x'')``, or None.
     """
     rng = np.random.default_rng(seed)
@@ -344,6 +565,25 @@ def search_pairs(
     a, b, vals = _polish(f, proj, starts, steps, lr0=0.02)
     for i in np.argsort(-vals)[:8]:
         consider(domain.project(a[i])[0], domain.project(b[i])[0])
+    if n_local is None:
+        n_local = 32 if n_random > 0 else 0
+    if n_local > 0:
+        moves = PairMoves(domain, metric, eps)
+        if moves:
+            # the polished pairs and pairs spread over the parts climb over the discrete moves
+            S = []
+            for i in np.argsort(-vals)[: n_local // 2]:
+                pair = (domain.project(a[i])[0], domain.project(b[i])[0])
+                pair = repair(*pair) if repair is not None else pair
+                if pair is not None:
+                    S.append(pair)
+            P1, P2 = moves.part_starts(f, pts, order % len(pts), n_local - len(S), rng)
+            X1 = np.vstack([*(p[0] for p in S), P1])
+            X2 = np.vstack([*(p[1] for p in S), P2])
+            ok = moves.allowed(X1, X2)
+            X1, X2, v = moves.search(f, X1[ok], X2[ok], rng)
+            for i in np.argsort(-v)[:4]:
+                consider(X1[i], X2[i])
     return best
 
 
@@ -412,6 +652,31 @@ def polish_pair(
         return None
     out = (domain.project(a[0])[0], domain.project(b[0])[0])
     return repair(*out) if repair is not None else out
+
+
+def climb_pair(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    domain: Domain,
+    metric: SimilarityMetric,
+    eps: float,
+    pair: tuple[np.ndarray, np.ndarray],
+    *,
+    rounds: int = 4,
+    copies: int = 8,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The best pair reached from ``pair`` (a witness, e.g. a solver's incumbent) over the
+    discrete columns (:meth:`PairMoves.search`: a climb, then ``rounds`` climbs from
+    ``copies`` random changes of the best); None when the domain has no discrete move or
+    ``pair`` is outside the box or the ball."""
+    moves = PairMoves(domain, metric, eps)
+    a, b = (np.atleast_2d(np.asarray(p, dtype=np.float64)) for p in pair)
+    if not moves or not moves.allowed(a, b)[0]:
+        return None
+    rng = np.random.default_rng(seed)
+    X1, X2, v = moves.search(f, a, b, rng, rounds=rounds, keep=1, copies=copies)
+    i = int(np.argmax(v))
+    return X1[i], X2[i]
 
 
 def local_search(

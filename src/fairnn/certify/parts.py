@@ -22,7 +22,7 @@ import numpy as np
 
 from fairnn.certify.domain import Domain
 
-__all__ = ["moving_blocks", "pair_parts", "switching"]
+__all__ = ["group_values", "moving_blocks", "pair_parts", "switching"]
 
 
 def moving_blocks(domain: Domain, dlo: np.ndarray, dhi: np.ndarray) -> list[list[int]]:
@@ -40,8 +40,8 @@ def switching(domain: Domain, dlo: np.ndarray, dhi: np.ndarray) -> list[list[int
     return moving_blocks(domain, dlo, dhi) + flips
 
 
-def _choices(domain: Domain, group: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each value a group can take, as the (lower, upper) of its columns."""
+def group_values(domain: Domain, group: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each value a switching group can take, as the (lower, upper) of its columns."""
     if len(group) == 1 and domain.kind[group[0]] == "binary":
         j = group[0]
         return [(np.array([v]), np.array([v])) for v in (domain.lower[j], domain.upper[j])]
@@ -64,7 +64,7 @@ def pair_parts(
     groups = switching(domain, dlo, dhi)
     if not groups:
         return None
-    options = [_choices(domain, g) for g in groups]
+    options = [group_values(domain, g) for g in groups]
     if math.prod(len(o) ** 2 for o in options) > most:
         return None
     rows: list[tuple[np.ndarray, ...]] = []

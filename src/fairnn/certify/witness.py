@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fairnn.certify.attack import polish_pair
+from fairnn.certify.attack import climb_pair, polish_pair
 from fairnn.certify.domain import Domain
 from fairnn.certify.metrics import SimilarityMetric
 from fairnn.certify.network import CertNet
@@ -185,12 +185,14 @@ def polish_witness(
     net: CertNet, domain: Domain, metric: SimilarityMetric, eps: float, best: BestPair
 ) -> None:
     """The best pair (often a solver's incumbent, stopped within its gap) polished by small
-    gradient steps (:func:`~fairnn.certify.attack.polish_pair`); the polished pair replaces
-    it if it passes the exact check and is better."""
+    gradient steps on its continuous columns (:func:`~fairnn.certify.attack.polish_pair`),
+    then climbed over its discrete ones (:func:`~fairnn.certify.attack.climb_pair`); each
+    result replaces it if it passes the exact check and is better."""
     if best.pair is None or not best.value > 0:
         return
+    f = net.spec.torch_function()
     polished = polish_pair(
-        net.spec.torch_function(),
+        f,
         domain,
         metric,
         eps,
@@ -199,6 +201,9 @@ def polish_witness(
     )
     if polished is not None and feasible(domain, metric, eps, *polished):
         best.offer(net, *polished)
+    climbed = climb_pair(f, domain, metric, eps, best.pair)
+    if climbed is not None and feasible(domain, metric, eps, *climbed):
+        best.offer(net, *climbed)
 
 
 class BestPair:
