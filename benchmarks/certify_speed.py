@@ -15,6 +15,11 @@ numeric features standardised) and certifies each globally:
 * ε = 0 with sex in the inputs and free (only the protected attribute flips),
   over the whole domain, in one solve.
 
+Nets trained with fairnn's own defaults (85 inputs, exact integers, the race block free)
+are certified by ``benchmarks/certify_scale.py`` (with the published encoding beside them),
+the lower bounds by ``benchmarks/certify_attack.py``, local certificates of the default
+200-200 model by ``benchmarks/local_certificates.py``.
+
 Integer features (age, hours, …) are relaxed to continuous by default, as in
 Benussi et al.'s MinMax-scaled inputs (``--integers exact`` keeps the grid).
 

@@ -24,7 +24,12 @@ intended differences, all in the certificates: the global certificate's propagat
 (``relaxation_bound`` 0.0321 -> 0.0240, the largest symbolic bound of its 25 parts) and its new
 ``parts`` entry; each local certificate's ``model_size`` now describes the largest piece of
 its ball (fewer columns, integers and unstable neurons) and counts ``pieces`` and ``milps``.
-Every δ, witness and status is unchanged.
+Every δ, witness and status is unchanged. Re-recorded a third time on 2026-12-04 (the fifth
+session), with 65 intended differences, all in the certificates: the global one's pair search
+now climbs over discrete changes, so its witness is a different, better pair (δ lower
+0.023909 -> 0.023946, δ upper 0.0239479 -> 0.0239470, gap 0.16 % -> 0, 224 -> 15 nodes; the
+head grid around the new witness's logits adds 4 columns), and each local certificate's MILP
+is folded (``model_size``: 96 -> 88 columns, 775 -> 87 nonzeros) with δ equal to 1e-15.
 """
 
 from __future__ import annotations
