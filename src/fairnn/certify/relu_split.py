@@ -123,11 +123,13 @@ def split_parts(
 ) -> SplitResult:
     """Proven bounds on ``f(x') - f(x'')`` (on ``|f(x') - f(x'')|`` when the difference
     box is not symmetric) per part ``(lo1, hi1, lo2, hi2)`` (rows) for the difference box
-    ``[dlo, dhi]``, by splitting
-    ReLU phases until ``deadline`` (``time.perf_counter()``), ``stop``, ``max_open`` live
-    leaves or nothing left above ``floor()``; ``upper`` holds the parts' bounds so far
-    (each result is at most its entry). Only ReLU nets split; other nets keep ``upper``.
-    ``progress(bound)`` receives the largest part bound now, every :data:`PROGRESS_EVERY` s."""
+    ``[dlo, dhi]``, by splitting ReLU phases until ``deadline`` (``time.perf_counter()``),
+    ``stop``, ``max_open`` live leaves or nothing left above ``floor()``; ``upper`` holds
+    the parts' bounds so far (each result is at most its entry). The largest result bounds
+    ``|f(x') - f(x'')|`` over the union of the parts when every part's mirror (copies'
+    boxes swapped) is among them, as :func:`~fairnn.certify.parts.pair_parts` makes them.
+    Only ReLU nets split; other nets keep ``upper``. ``progress(bound)`` receives the
+    largest part bound now, every :data:`PROGRESS_EVERY` seconds."""
     t0 = time.perf_counter()
     upper = np.asarray(upper, dtype=np.float64).copy()
     P = len(upper)
