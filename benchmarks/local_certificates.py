@@ -67,6 +67,9 @@ def main() -> None:
     ap.add_argument(
         "--skip-whole", action="store_true", help="leave out the slow whole-ball baseline"
     )
+    ap.add_argument(
+        "--skip-full", action="store_true", help="leave out the unfolded pieces (slow too)"
+    )
     args = ap.parse_args()
     fitted, splits = _model(args.model)
     X = splits.test.X[: args.rows]
@@ -78,6 +81,8 @@ def main() -> None:
     seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for name, extra in VARIANTS.items():
         if args.skip_whole and extra.get("pieces") == 1:
+            continue
+        if args.skip_full and extra == {"fold": False}:
             continue
         settings = dict(extra)
         local.FOLD = settings.pop("fold", True)  # worker processes keep the default (True)

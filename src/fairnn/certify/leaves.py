@@ -60,17 +60,6 @@ class LeafPool:
     def inline(self) -> bool:
         return self.backend == "local" and self.workers == 1
 
-    def launch(self) -> LeafPool:
-        """Start the local worker processes now, without waiting for them: each imports
-        fairnn (about 2 s), and the caller's own work until its first :meth:`map` overlaps
-        with that. Without it they start at the first :meth:`map`. (One worker runs inline
-        and a Dask cluster starts at the first :meth:`map`: nothing to do here.)"""
-        if self.backend == "local" and not self.inline:
-            pool = self._local()
-            for _ in range(self.workers):
-                pool.submit(_ready)  # a spawned process starts per task while none is idle
-        return self
-
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
         """``[fn(t) for t in tasks]``, run by the workers, in the order of ``tasks``."""
         return list(self.imap(fn, tasks))
@@ -128,10 +117,6 @@ class LeafPool:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
-
-
-def _ready() -> None:
-    """A worker's first task (:meth:`LeafPool.launch`): importing this module is the work."""
 
 
 def _ignore_sigint() -> None:

@@ -48,6 +48,9 @@ __all__ = ["affine_extremes", "certify_local"]
 #: network allows; ``False`` builds the full encoding (:mod:`.encoding`) instead, for
 #: comparisons (benchmarks/local_certificates.py, tests)
 FOLD = True
+#: rows per worker task (their pair search is batched); fixed, so that the certificates do
+#: not depend on the number of workers
+ROWS_PER_TASK = 16
 
 
 def _discrete_box(
@@ -309,12 +312,6 @@ def _milp_range(
     return ends[1], ends[0], cand, status, size, reasons
 
 
-def _range_task(args: tuple) -> tuple:
-    """:func:`_milp_range` of one point and the seconds it took (a worker's task)."""
-    t0 = time.perf_counter()
-    return (*_milp_range(*args), time.perf_counter() - t0)
-
-
 def _known_points(
     spec: NetSpec,
     domain: Domain,
@@ -345,7 +342,19 @@ def _known_points(
     return known_all
 
 
-def _ranges(
+def _rows_task(args: tuple) -> tuple[list[list[np.ndarray]], list[tuple]]:
+    """A worker's task: the pair search (:func:`_known_points`) on a chunk of rows, then
+    each row's proven logit range (:func:`_milp_range`) and the seconds it took."""
+    spec, domain, met, Xc, cfg, opts = args
+    known = _known_points(spec, domain, met, Xc, cfg, np.ones(len(Xc), dtype=bool))
+    out = []
+    for x0, kn in zip(Xc, known, strict=True):
+        t0 = time.perf_counter()
+        out.append((*_milp_range(spec, domain, met, x0, cfg, opts, kn), time.perf_counter() - t0))
+    return known, out
+
+
+def _solve_rows(
     pool: LeafPool,
     spec: NetSpec,
     domain: Domain,
@@ -353,22 +362,29 @@ def _ranges(
     Xn: np.ndarray,
     cfg: CertifyConfig,
     opts: EncodeOptions,
-    known: list[list[np.ndarray]],
-    rows: np.ndarray,
-) -> dict[int, tuple]:
-    """The proven logit range of each of ``rows`` (:func:`_milp_range`), on the ``pool``'s
-    workers (:class:`~fairnn.certify.leaves.LeafPool`); the points are independent, so the
-    certificates are the same for any number of workers."""
+    todo: np.ndarray,
+) -> tuple[list[list[np.ndarray]], dict[int, tuple]]:
+    """The real points known in each ball (its centre, and the pair search's for the rows
+    ``todo``) and the proven logit range of each row ``todo``, in chunks of
+    :data:`ROWS_PER_TASK` rows on the ``pool``'s workers
+    (:class:`~fairnn.certify.leaves.LeafPool`): the pair search runs there too, so it is
+    shared out with the MILPs. The chunks do not depend on the number of workers, so
+    neither do the certificates."""
     from tqdm.auto import tqdm
 
+    known_all: list[list[np.ndarray]] = [[x0] for x0 in Xn]
     out: dict[int, tuple] = {}
+    rows = np.flatnonzero(todo)
+    chunks = [rows[k : k + ROWS_PER_TASK] for k in range(0, rows.size, ROWS_PER_TASK)]
     show = cfg.progress and sys.stderr.isatty()
-    with tqdm(total=len(rows), desc="certify", unit="pt", disable=not show, leave=False) as bar:
-        tasks = [(spec, domain, met, Xn[i], cfg, opts, known[i]) for i in rows]
-        for i, res in zip(rows, pool.imap(_range_task, tasks), strict=True):
-            out[int(i)] = res
-            bar.update(1)
-    return out
+    with tqdm(total=rows.size, desc="certify", unit="pt", disable=not show, leave=False) as bar:
+        tasks = [(spec, domain, met, Xn[c], cfg, opts) for c in chunks]
+        for c, (known, res) in zip(chunks, pool.imap(_rows_task, tasks), strict=True):
+            for i, kn, r in zip(c, known, res, strict=True):
+                known_all[int(i)] = kn
+                out[int(i)] = r
+            bar.update(len(c))
+    return known_all, out
 
 
 def certify_local(
@@ -419,10 +435,7 @@ def certify_local(
         ok, zmax, zmin, XM, Xm = affine_extremes(net, domain, met, cfg.eps, Xn)
     opts = EncodeOptions(bounds=cfg.bounds, threads=cfg.threads)
     with LeafPool(cfg.workers, cfg.backend, cfg.scheduler) as pool:
-        if not ok.all():
-            pool.launch()  # the worker processes start while the pair search runs here
-        known_all = _known_points(spec, domain, met, Xn, cfg, ~ok)
-        ranges = _ranges(pool, spec, domain, met, Xn, cfg, opts, known_all, np.flatnonzero(~ok))
+        known_all, ranges = _solve_rows(pool, spec, domain, met, Xn, cfg, opts, ~ok)
     certs: list[Certificate] = []
     for i in range(len(Xn)):
         ti = time.perf_counter()
