@@ -357,6 +357,7 @@ def _parts_details(prop: np.ndarray | None, parted: _Parts | None) -> dict[str, 
 
 def _solve_parts(
     parts: tuple[np.ndarray, ...],
+    dbox: tuple[np.ndarray, np.ndarray],
     prop: np.ndarray,
     opts: EncodeOptions,
     cfg: CertifyConfig,
@@ -377,7 +378,7 @@ def _solve_parts(
     split = split_parts(
         spec,
         parts,  # type: ignore[arg-type]
-        *delta_box(domain, met, cfg.eps),
+        *dbox,
         domain.blocks,
         prop,
         lambda: best.value,
@@ -534,6 +535,7 @@ def _certify(
 
             parted = _solve_parts(
                 parts,
+                dbox,
                 np.minimum(prop, cap),
                 opts,
                 cfg,

@@ -318,27 +318,19 @@ def _known_points(
     met: SimilarityMetric,
     Xn: np.ndarray,
     cfg: CertifyConfig,
-    todo: np.ndarray,
 ) -> list[list[np.ndarray]]:
-    """Real points of each ball: its centre and, for the rows ``todo`` (a mask), those with a
-    high and a low logit that the pair search finds (witnesses, warm starts, and the floor
-    every solver claim is checked against)."""
-    search = np.flatnonzero(todo) if cfg.attack else np.zeros(0, dtype=int)
-    found_hi = found_lo = np.zeros((0, Xn.shape[1]))
-    if search.size:
-        found_hi, found_lo = local_search(
-            spec.torch_logit(), Xn[search], domain, met, cfg.eps, seed=cfg.seed
-        )
-    slot = {int(i): k for k, i in enumerate(search)}
-    known_all: list[list[np.ndarray]] = []
-    for i, x0 in enumerate(Xn):
-        known = [x0]
-        if i in slot:
-            for xc in (found_hi[slot[i]], found_lo[slot[i]]):
-                pair = repair_pair(domain, met, cfg.eps, x0, xc)
-                if pair is not None:
-                    known.append(pair[1])
-        known_all.append(known)
+    """Real points of each ball around the rows ``Xn``: its centre and those with a high
+    and a low logit that the pair search finds (witnesses, warm starts, and the floor every
+    solver claim is checked against)."""
+    known_all: list[list[np.ndarray]] = [[x0] for x0 in Xn]
+    if not cfg.attack or not len(Xn):
+        return known_all
+    found = local_search(spec.torch_logit(), Xn, domain, met, cfg.eps, seed=cfg.seed)
+    for known, x0, xh, xl in zip(known_all, Xn, *found, strict=True):
+        for xc in (xh, xl):
+            pair = repair_pair(domain, met, cfg.eps, x0, xc)
+            if pair is not None:
+                known.append(pair[1])
     return known_all
 
 
@@ -346,7 +338,7 @@ def _rows_task(args: tuple) -> tuple[list[list[np.ndarray]], list[tuple]]:
     """A worker's task: the pair search (:func:`_known_points`) on a chunk of rows, then
     each row's proven logit range (:func:`_milp_range`) and the seconds it took."""
     spec, domain, met, Xc, cfg, opts = args
-    known = _known_points(spec, domain, met, Xc, cfg, np.ones(len(Xc), dtype=bool))
+    known = _known_points(spec, domain, met, Xc, cfg)
     out = []
     for x0, kn in zip(Xc, known, strict=True):
         t0 = time.perf_counter()
